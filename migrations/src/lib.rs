@@ -1,0 +1,19 @@
+//! Database schema of prasasti, for SQLite and PostgreSQL.
+//!
+//! Written as plain SQL per backend: the log's tables are few, their types
+//! matter (BLOB/BYTEA hashes, 64-bit indices), and the append-only triggers
+//! have no portable spelling.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_log;
+
+/// Every migration, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_log::Migration)]
+    }
+}

@@ -1,0 +1,62 @@
+//! The HTTP API (axum): thin handlers translating requests into calls to
+//! [`crate::ledger`]. Routes are registered through utoipa-axum, so the
+//! OpenAPI document at `/api/openapi.json` is generated from this code.
+
+pub mod error;
+mod routes;
+
+use std::future::Future;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use tokio::net::TcpListener;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::ledger::Ledger;
+
+/// Largest request body read at all; anything between the envelope limit
+/// and this is refused with a JSON 413 by the handler.
+const BODY_LIMIT: usize = 1024 * 1024;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "prasasti",
+        description = "Programme-continuity governance ledger: signed statements in an append-only, verifiable Merkle log (RFC 9162, C2SP checkpoints and tiles).",
+        license(name = "Apache-2.0")
+    ),
+    paths(routes::tile),
+    components(schemas(error::ErrorBody, error::ErrorDetail))
+)]
+struct ApiDoc;
+
+/// The application's routes and its OpenAPI document.
+pub fn router(ledger: Ledger) -> (Router, utoipa::openapi::OpenApi) {
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(routes::routes())
+        .split_for_parts();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    let spec = doc.clone();
+    let router = router
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move || {
+                let spec = spec.clone();
+                async move { axum::Json(spec) }
+            }),
+        )
+        .route("/tile/{*path}", routes::tile_route())
+        .fallback(routes::not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(ledger);
+    (router, doc)
+}
+
+/// Serves the ledger on `listener` until `shutdown` completes, then finishes
+/// the requests in flight.
+pub async fn serve(listener: TcpListener, ledger: Ledger, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    let (app, _) = router(ledger);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}

@@ -1,0 +1,98 @@
+//! Key files: the ledger's checkpoint key and officials' signing keys, in
+//! Go's note key formats, written with owner-only permissions.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+
+use crate::ledger::statement::keyid_of;
+use crate::tlog::note::{NoteSigner, is_valid_name};
+
+/// File name of the ledger's private key in the keys directory.
+pub const LEDGER_KEY_FILE: &str = "ledger.key";
+/// File name of the ledger's verifier key in the keys directory.
+pub const LEDGER_VKEY_FILE: &str = "ledger.vkey";
+
+fn write_new(path: &Path, contents: &str, secret: bool) -> Result<()> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    if secret {
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = secret;
+    let mut file = options.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            anyhow::anyhow!("{} already exists; refusing to overwrite a key", path.display())
+        } else {
+            anyhow::anyhow!("cannot create {}: {e}", path.display())
+        }
+    })?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()?;
+    Ok(())
+}
+
+fn write_pair(signer: &NoteSigner, dir: &Path, stem: &str) -> Result<String> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let key = dir.join(format!("{stem}.key"));
+    let vkey_path = dir.join(format!("{stem}.vkey"));
+    if vkey_path.exists() {
+        bail!("{} already exists; refusing to overwrite a key", vkey_path.display());
+    }
+    write_new(&key, &format!("{}\n", signer.to_private_string()), true)?;
+    let vkey = signer.verifier().to_vkey_string();
+    write_new(&vkey_path, &format!("{vkey}\n"), false)?;
+    Ok(vkey)
+}
+
+/// Creates `dir/ledger.key` (mode 0600) and `dir/ledger.vkey` for `origin`.
+pub fn init_ledger_keys(origin: &str, dir: &Path) -> Result<String> {
+    if !is_valid_name(origin) {
+        bail!("the origin {origin:?} must be non-empty with no spaces and no '+', such as karanganyar.go.id/prasasti");
+    }
+    let signer = NoteSigner::generate(origin)?;
+    write_pair(&signer, dir, "ledger")
+}
+
+/// Creates `dir/NAME.key` and `dir/NAME.vkey`; returns the verifier key and the envelope keyid.
+pub fn keygen(name: &str, dir: &Path) -> Result<(String, String)> {
+    if !is_valid_name(name) || name.contains('/') {
+        bail!("the key name {name:?} must be non-empty with no spaces, '/' or '+'");
+    }
+    let signer = NoteSigner::generate(name)?;
+    let vkey = write_pair(&signer, dir, name)?;
+    Ok((vkey, keyid_of(&signer.signing_key().verifying_key())))
+}
+
+fn check_private(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?.permissions().mode();
+        if mode & 0o077 != 0 {
+            bail!(
+                "{} can be read by other users (mode {:o}); a private key must be owner-only: chmod 600 {}",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Reads a private key file, refusing one readable by group or others.
+pub fn load_signing_key(path: &Path) -> Result<NoteSigner> {
+    check_private(path)?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    NoteSigner::parse(text.trim()).with_context(|| format!("{} is not a private key", path.display()))
+}
+
+/// Reads the ledger's private key file.
+pub fn load_ledger_key(path: &Path) -> Result<NoteSigner> {
+    load_signing_key(path)
+}

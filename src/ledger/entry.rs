@@ -1,0 +1,96 @@
+//! The log leaf: an envelope wrapped with its position, the previous leaf's
+//! hash and the time the ledger recorded it.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::statement::{Envelope, canonical_json};
+use crate::tlog::hash::{Hash, leaf_hash};
+
+/// Version of the entry format.
+pub const ENTRY_VERSION: u64 = 1;
+/// Largest index JSON numbers carry exactly (RFC 8785 numbers are doubles).
+pub const MAX_INDEX: u64 = (1 << 53) - 1;
+
+/// One entry of the log. Its canonical JSON is the Merkle leaf.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// Always [`ENTRY_VERSION`].
+    pub v: u64,
+    /// Position in the log, from 0.
+    pub index: u64,
+    /// Hex leaf hash of the previous entry; 64 zeros for entry 0.
+    pub prev: String,
+    /// When the ledger recorded the entry: RFC 3339, UTC, `Z`, microseconds.
+    pub recorded_at: String,
+    /// The signed statement.
+    pub envelope: Envelope,
+}
+
+/// Why bytes are not a well-formed entry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EntryError {
+    /// Not JSON of the entry shape.
+    #[error("not an entry: {0}")]
+    Malformed(String),
+    /// JSON of the entry shape, but not in canonical form.
+    #[error("the entry is not RFC 8785 canonical JSON")]
+    NotCanonical,
+    /// An unknown version.
+    #[error("unknown entry version {0}")]
+    Version(u64),
+    /// `prev` is not 64 lowercase hex digits.
+    #[error("prev is not 64 lowercase hex digits")]
+    Prev,
+    /// `recorded_at` is not an RFC 3339 UTC time in the ledger's format.
+    #[error("recorded_at {0:?} is not RFC 3339 UTC with microseconds and Z")]
+    RecordedAt(String),
+}
+
+/// Writes a time as the ledger records it: `2026-11-28T00:25:26.123456Z`.
+/// Fixed width, so text order is time order.
+pub fn format_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// Reads a time written by [`format_time`]; any other spelling is refused.
+pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    let t = DateTime::parse_from_rfc3339(text).ok()?.with_timezone(&Utc);
+    (format_time(t) == text).then_some(t)
+}
+
+impl Entry {
+    /// The leaf bytes: the entry's canonical JSON.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        canonical_json(self)
+    }
+
+    /// The Merkle leaf hash of the entry.
+    pub fn leaf_hash(&self) -> Hash {
+        leaf_hash(&self.to_bytes())
+    }
+
+    /// The previous leaf hash.
+    pub fn prev_hash(&self) -> Result<Hash, EntryError> {
+        Hash::from_hex(&self.prev).map_err(|_| EntryError::Prev)
+    }
+
+    /// Reads leaf bytes, insisting on the canonical form and a known version.
+    /// The envelope inside is not checked here: see
+    /// [`VerifiedEnvelope::check`](super::statement::VerifiedEnvelope::check).
+    pub fn parse(bytes: &[u8]) -> Result<Entry, EntryError> {
+        let entry: Entry = serde_json::from_slice(bytes).map_err(|e| EntryError::Malformed(e.to_string()))?;
+        if entry.to_bytes() != bytes {
+            return Err(EntryError::NotCanonical);
+        }
+        if entry.v != ENTRY_VERSION {
+            return Err(EntryError::Version(entry.v));
+        }
+        entry.prev_hash()?;
+        if parse_time(&entry.recorded_at).is_none() {
+            return Err(EntryError::RecordedAt(entry.recorded_at));
+        }
+        Ok(entry)
+    }
+}

@@ -1,0 +1,318 @@
+//! Statements and their DSSE envelopes: what an official signs.
+//!
+//! A statement is a JSON object in RFC 8785 canonical form with at least
+//! `type`, `ledger` and `id`. It travels as the payload of a DSSE envelope
+//! signed with one or more Ed25519 keys over the DSSE pre-authentication
+//! encoding. [`VerifiedEnvelope::check`] is the one gate every envelope goes
+//! through, on the server and in the auditor alike.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::tlog::hash::{Hash, sha256};
+
+/// The DSSE payload type of every statement.
+pub const PAYLOAD_TYPE: &str = "application/vnd.prasasti.statement+json";
+/// Largest accepted envelope, in bytes of its JSON.
+pub const MAX_ENVELOPE_BYTES: usize = 64 * 1024;
+/// Longest statement `id`.
+pub const MAX_ID_LEN: usize = 128;
+/// Longest statement `type`.
+pub const MAX_TYPE_LEN: usize = 64;
+
+/// A DSSE envelope as it appears on the wire and inside entries.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Envelope {
+    /// Always [`PAYLOAD_TYPE`].
+    #[serde(rename = "payloadType")]
+    pub payload_type: String,
+    /// The statement's canonical JSON, in standard base64.
+    pub payload: String,
+    /// One signature per signing key.
+    pub signatures: Vec<EnvelopeSignature>,
+}
+
+/// One DSSE signature.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnvelopeSignature {
+    /// The raw Ed25519 public key in lowercase hex (not covered by the signature).
+    pub keyid: String,
+    /// The Ed25519 signature over PAE(payloadType, payload), standard base64.
+    pub sig: String,
+}
+
+/// Why an envelope was refused. Each variant is one rule; [`code`](Self::code)
+/// is its stable name in API errors.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EnvelopeError {
+    /// The envelope is larger than [`MAX_ENVELOPE_BYTES`].
+    #[error("the envelope is {0} bytes; at most 65536 are accepted")]
+    TooLarge(usize),
+    /// Not a JSON DSSE envelope.
+    #[error("not a DSSE envelope: {0}")]
+    Malformed(String),
+    /// `payloadType` is not the statement type.
+    #[error("unknown payloadType {0:?}; expected \"application/vnd.prasasti.statement+json\"")]
+    UnknownPayloadType(String),
+    /// `payload` is not standard padded base64.
+    #[error("the payload is not standard base64")]
+    PayloadEncoding,
+    /// The payload is not a JSON object.
+    #[error("the payload is not a JSON object: {0}")]
+    PayloadNotObject(String),
+    /// The payload is not in RFC 8785 canonical form.
+    #[error("the payload is not RFC 8785 canonical JSON (sort keys, no whitespace, canonical numbers and strings)")]
+    NotCanonical,
+    /// No signatures.
+    #[error("the envelope has no signature")]
+    NoSignature,
+    /// A keyid is not 64 lowercase hex digits of a valid Ed25519 key.
+    #[error("signature {position}: keyid must be 64 lowercase hex digits of an Ed25519 public key")]
+    BadKeyId {
+        /// Position of the signature in the list, from 0.
+        position: usize,
+    },
+    /// A signature is not 64 bytes of standard base64.
+    #[error("signature {position}: sig must be a 64-byte Ed25519 signature in standard base64")]
+    BadSignatureEncoding {
+        /// Position of the signature in the list, from 0.
+        position: usize,
+    },
+    /// The same key signed twice.
+    #[error("key {keyid} signed the envelope more than once")]
+    DuplicateKey {
+        /// The repeated key.
+        keyid: String,
+    },
+    /// A signature does not verify.
+    #[error("the signature by key {keyid} does not verify")]
+    InvalidSignature {
+        /// The key whose signature failed.
+        keyid: String,
+    },
+    /// The statement names another ledger.
+    #[error("the statement is for ledger {found:?}, this ledger is {expected:?}")]
+    WrongLedger {
+        /// This ledger's origin.
+        expected: String,
+        /// The `ledger` field of the statement.
+        found: String,
+    },
+    /// A required field is missing or has the wrong form.
+    #[error("field {field:?}: {problem}")]
+    InvalidField {
+        /// The field at fault.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+}
+
+impl EnvelopeError {
+    /// The stable error code of this refusal.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EnvelopeError::TooLarge(_) => "envelope_too_large",
+            EnvelopeError::Malformed(_) => "malformed_envelope",
+            EnvelopeError::UnknownPayloadType(_) => "unknown_payload_type",
+            EnvelopeError::PayloadEncoding => "malformed_payload",
+            EnvelopeError::PayloadNotObject(_) => "malformed_payload",
+            EnvelopeError::NotCanonical => "non_canonical_payload",
+            EnvelopeError::NoSignature => "no_signature",
+            EnvelopeError::BadKeyId { .. } => "malformed_keyid",
+            EnvelopeError::BadSignatureEncoding { .. } => "malformed_signature",
+            EnvelopeError::DuplicateKey { .. } => "duplicate_key",
+            EnvelopeError::InvalidSignature { .. } => "invalid_signature",
+            EnvelopeError::WrongLedger { .. } => "wrong_ledger",
+            EnvelopeError::InvalidField { .. } => "invalid_statement",
+        }
+    }
+}
+
+/// DSSE pre-authentication encoding:
+/// `"DSSEv1" SP LEN(type) SP type SP LEN(body) SP body`.
+pub fn pae(payload_type: &str, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(payload_type.len() + body.len() + 32);
+    out.extend_from_slice(format!("DSSEv1 {} {} {} ", payload_type.len(), payload_type, body.len()).as_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+/// RFC 8785 canonical JSON of a value.
+pub fn canonical_json(value: &impl Serialize) -> Vec<u8> {
+    serde_json_canonicalizer::to_vec(value).expect("a JSON value always canonicalizes")
+}
+
+/// Checks a statement `id`: 1 to 128 characters of `[A-Za-z0-9._:-]`.
+pub fn is_valid_id(id: &str) -> bool {
+    (1..=MAX_ID_LEN).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
+}
+
+/// Checks a statement `type`: a lowercase letter, then up to 63 of
+/// `[a-z0-9._-]`, such as `commitment.make`.
+pub fn is_valid_type(t: &str) -> bool {
+    (1..=MAX_TYPE_LEN).contains(&t.len())
+        && t.as_bytes()[0].is_ascii_lowercase()
+        && t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+}
+
+/// An envelope that passed every rule: canonical payload, known type, all
+/// signatures valid, statement for this ledger with a valid `type` and `id`.
+#[derive(Clone, Debug)]
+pub struct VerifiedEnvelope {
+    /// The envelope as received.
+    pub envelope: Envelope,
+    /// The decoded statement object.
+    pub statement: Map<String, Value>,
+    /// The statement `type`.
+    pub statement_type: String,
+    /// The statement `id`.
+    pub statement_id: String,
+    /// The keys whose signatures verified, in envelope order.
+    pub signers: Vec<VerifyingKey>,
+    /// SHA-256 of the envelope's canonical JSON: equal digests mean an identical envelope.
+    pub digest: Hash,
+}
+
+impl VerifiedEnvelope {
+    /// Parses and checks an envelope's JSON bytes for the ledger `origin`.
+    pub fn from_json(bytes: &[u8], origin: &str) -> Result<VerifiedEnvelope, EnvelopeError> {
+        if bytes.len() > MAX_ENVELOPE_BYTES {
+            return Err(EnvelopeError::TooLarge(bytes.len()));
+        }
+        let envelope: Envelope =
+            serde_json::from_slice(bytes).map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
+        VerifiedEnvelope::check(envelope, origin)
+    }
+
+    /// Checks a parsed envelope for the ledger `origin`.
+    pub fn check(envelope: Envelope, origin: &str) -> Result<VerifiedEnvelope, EnvelopeError> {
+        if envelope.payload_type != PAYLOAD_TYPE {
+            return Err(EnvelopeError::UnknownPayloadType(envelope.payload_type));
+        }
+        let payload = STANDARD
+            .decode(envelope.payload.as_bytes())
+            .map_err(|_| EnvelopeError::PayloadEncoding)?;
+        let value: Value =
+            serde_json::from_slice(&payload).map_err(|e| EnvelopeError::PayloadNotObject(e.to_string()))?;
+        let Value::Object(statement) = value else {
+            return Err(EnvelopeError::PayloadNotObject("it is not an object".into()));
+        };
+        if canonical_json(&statement) != payload {
+            return Err(EnvelopeError::NotCanonical);
+        }
+        if envelope.signatures.is_empty() {
+            return Err(EnvelopeError::NoSignature);
+        }
+        let message = pae(PAYLOAD_TYPE, &payload);
+        let mut signers: Vec<VerifyingKey> = Vec::with_capacity(envelope.signatures.len());
+        for (position, s) in envelope.signatures.iter().enumerate() {
+            let key = parse_keyid(&s.keyid).ok_or(EnvelopeError::BadKeyId { position })?;
+            let sig = STANDARD
+                .decode(s.sig.as_bytes())
+                .ok()
+                .and_then(|b| Signature::from_slice(&b).ok())
+                .ok_or(EnvelopeError::BadSignatureEncoding { position })?;
+            if signers.contains(&key) {
+                return Err(EnvelopeError::DuplicateKey { keyid: s.keyid.clone() });
+            }
+            key.verify_strict(&message, &sig)
+                .map_err(|_| EnvelopeError::InvalidSignature { keyid: s.keyid.clone() })?;
+            signers.push(key);
+        }
+        let field = |name: &'static str| statement.get(name).and_then(Value::as_str);
+        let ledger = field("ledger").ok_or(EnvelopeError::InvalidField {
+            field: "ledger",
+            problem: "required, a string: the ledger's origin",
+        })?;
+        if ledger != origin {
+            return Err(EnvelopeError::WrongLedger { expected: origin.to_owned(), found: ledger.to_owned() });
+        }
+        let statement_type = field("type")
+            .filter(|t| is_valid_type(t))
+            .ok_or(EnvelopeError::InvalidField {
+                field: "type",
+                problem: "required, a string of a lowercase letter then up to 63 of [a-z0-9._-]",
+            })?
+            .to_owned();
+        let statement_id = field("id")
+            .filter(|id| is_valid_id(id))
+            .ok_or(EnvelopeError::InvalidField {
+                field: "id",
+                problem: "required, a string of 1 to 128 characters of [A-Za-z0-9._:-]",
+            })?
+            .to_owned();
+        let digest = sha256(&canonical_json(&envelope));
+        Ok(VerifiedEnvelope { envelope, statement, statement_type, statement_id, signers, digest })
+    }
+}
+
+fn parse_keyid(keyid: &str) -> Option<VerifyingKey> {
+    if keyid.len() != 64 || keyid.bytes().any(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    let bytes: [u8; 32] = hex::decode(keyid).ok()?.try_into().ok()?;
+    VerifyingKey::from_bytes(&bytes).ok()
+}
+
+/// The keyid of a public key: its 32 bytes in lowercase hex.
+pub fn keyid_of(key: &VerifyingKey) -> String {
+    hex::encode(key.as_bytes())
+}
+
+/// Makes an envelope for a statement, signed by `key`. The statement is
+/// canonicalized first, so callers may pass any JSON object.
+pub fn seal(statement: &Map<String, Value>, key: &SigningKey) -> Envelope {
+    let payload = canonical_json(statement);
+    let sig = key.sign(&pae(PAYLOAD_TYPE, &payload));
+    Envelope {
+        payload_type: PAYLOAD_TYPE.to_owned(),
+        payload: STANDARD.encode(&payload),
+        signatures: vec![EnvelopeSignature {
+            keyid: keyid_of(&key.verifying_key()),
+            sig: STANDARD.encode(sig.to_bytes()),
+        }],
+    }
+}
+
+/// Adds `key`'s signature to an envelope (a co-signature). A key that has
+/// already signed is not added twice.
+pub fn cosign(envelope: &mut Envelope, key: &SigningKey) -> Result<(), EnvelopeError> {
+    let keyid = keyid_of(&key.verifying_key());
+    if envelope.signatures.iter().any(|s| s.keyid == keyid) {
+        return Ok(());
+    }
+    let payload = STANDARD
+        .decode(envelope.payload.as_bytes())
+        .map_err(|_| EnvelopeError::PayloadEncoding)?;
+    let sig = key.sign(&pae(&envelope.payload_type, &payload));
+    envelope.signatures.push(EnvelopeSignature { keyid, sig: STANDARD.encode(sig.to_bytes()) });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pae_matches_the_dsse_vector() {
+        assert_eq!(pae("http://example.com/HelloWorld", b"hello world"), b"DSSEv1 29 http://example.com/HelloWorld 11 hello world");
+    }
+
+    #[test]
+    fn ids_and_types() {
+        assert!(is_valid_id("prog:smart-gov.2025_01"));
+        assert!(!is_valid_id(""));
+        assert!(!is_valid_id(&"a".repeat(129)));
+        assert!(!is_valid_id("a b"));
+        assert!(is_valid_type("commitment.make"));
+        assert!(!is_valid_type("Commitment"));
+        assert!(!is_valid_type("1x"));
+    }
+}

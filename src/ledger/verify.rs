@@ -1,0 +1,363 @@
+//! The full audit: re-derives every leaf hash, the hash chain, the Merkle
+//! root and every signature from the entries alone, checks the checkpoint's
+//! signature, and checks the log still extends the last checkpoint this
+//! auditor trusted.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use tokio::sync::mpsc;
+
+use super::entry::{Entry, parse_time};
+use super::statement::VerifiedEnvelope;
+use crate::store::Store;
+use crate::tlog::checkpoint::Checkpoint;
+use crate::tlog::hash::{CompactRange, Hash, leaf_hash};
+use crate::tlog::note::NoteVerifier;
+use crate::tlog::tile::{self, TILE_WIDTH, Tile, TileKind};
+
+/// Where the audited log comes from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// A prasasti server, read through its checkpoint and entry tiles.
+    Server {
+        /// Base URL, such as `http://127.0.0.1:8080`.
+        base: String,
+    },
+    /// The ledger's database, read directly.
+    Database(Store),
+}
+
+/// What the audit found wrong. The first problem found ends the audit.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// The log could not be read.
+    #[error("cannot read the log: {0}")]
+    Fetch(String),
+    /// The checkpoint is not validly signed by the log key.
+    #[error("the checkpoint is not valid: {0}")]
+    Checkpoint(String),
+    /// An entry is bad.
+    #[error("entry {index}: {problem}")]
+    Entry {
+        /// The first bad index.
+        index: u64,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The entries do not hash to the checkpoint's root.
+    #[error("the entries hash to root {computed}, but the checkpoint of size {size} says {expected}")]
+    Root {
+        /// Tree size.
+        size: u64,
+        /// Root in the checkpoint.
+        expected: Hash,
+        /// Root recomputed from the entries.
+        computed: Hash,
+    },
+    /// The log is smaller than a checkpoint trusted earlier.
+    #[error("the log was rolled back: it now has {size} entries, but a checkpoint of {trusted} entries was trusted before")]
+    Rollback {
+        /// Size now.
+        size: u64,
+        /// Size trusted before.
+        trusted: u64,
+    },
+    /// The first entries no longer hash to a root trusted earlier.
+    #[error("the log was rewritten: its first {size} entries hash to {computed}, but the checkpoint trusted before says {trusted}")]
+    Fork {
+        /// Size of the trusted checkpoint.
+        size: u64,
+        /// Root trusted before.
+        trusted: Hash,
+        /// Root recomputed now.
+        computed: Hash,
+    },
+    /// A stored checkpoint or hash disagrees with the entries (database audits).
+    #[error("stored data disagrees with the entries: {0}")]
+    Stored(String),
+    /// The state file could not be read or written.
+    #[error("state file {path}: {problem}")]
+    State {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        problem: String,
+    },
+}
+
+/// What a successful audit established.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// The verified checkpoint.
+    pub checkpoint: Checkpoint,
+    /// Entries whose leaf, chain position and signatures were re-derived.
+    pub entries: u64,
+    /// Signatures verified.
+    pub signatures: u64,
+    /// Size of the checkpoint trusted before, when there was one.
+    pub previously_trusted: Option<u64>,
+    /// Time spent.
+    pub elapsed: Duration,
+}
+
+/// How to audit.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The log's verifier key.
+    pub verifier: NoteVerifier,
+    /// Where the last trusted checkpoint is kept between audits.
+    pub state_file: Option<PathBuf>,
+    /// Show a progress bar on the terminal.
+    pub progress: bool,
+}
+
+/// One tile's worth of entries, fetched.
+struct Chunk {
+    start: u64,
+    bodies: Vec<Vec<u8>>,
+    stored_leaves: Option<Vec<Hash>>,
+}
+
+/// Audits the whole log.
+pub async fn verify(source: &Source, options: &Options) -> Result<Report, VerifyError> {
+    let started = Instant::now();
+    let origin = options.verifier.name().to_owned();
+    let note = fetch_checkpoint(source).await?;
+    let checkpoint =
+        Checkpoint::open(&note, &options.verifier).map_err(|e| VerifyError::Checkpoint(e.to_string()))?;
+
+    let trusted = match &options.state_file {
+        Some(path) => load_state(path, &options.verifier)?,
+        None => None,
+    };
+    if let Some(t) = &trusted
+        && t.size > checkpoint.size
+    {
+        return Err(VerifyError::Rollback { size: checkpoint.size, trusted: t.size });
+    }
+    // Roots the entries must reproduce at given sizes.
+    let mut expected_roots: BTreeMap<u64, (Hash, &'static str)> = BTreeMap::new();
+    if let Some(t) = &trusted {
+        expected_roots.insert(t.size, (t.root, "trusted"));
+    }
+    if let Source::Database(store) = source {
+        for stored in store.checkpoints().await.map_err(|e| VerifyError::Fetch(e.to_string()))? {
+            if stored.tree_size <= checkpoint.size {
+                expected_roots.entry(stored.tree_size).or_insert((stored.root, "stored"));
+            }
+        }
+    }
+
+    let bar = if options.progress {
+        let bar = ProgressBar::new(checkpoint.size);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} verifying [{bar:40}] {pos}/{len} entries ({per_sec}, eta {eta})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+
+    let (tx, mut rx) = mpsc::channel::<Result<Chunk, VerifyError>>(8);
+    let producer = tokio::spawn(fetch_chunks(source.clone(), checkpoint.size, tx));
+
+    let mut range = CompactRange::default();
+    let mut prev = Hash::ZERO;
+    let mut last_time = None;
+    let mut seen_ids: HashSet<String> = HashSet::new();
+    let mut signatures = 0u64;
+    check_root(&range, &expected_roots, &trusted)?;
+    while let Some(chunk) = rx.recv().await {
+        let chunk = chunk?;
+        let origin = origin.clone();
+        let start = chunk.start;
+        let bodies = chunk.bodies;
+        // Signatures dominate the cost: check them on every core.
+        let (bodies, checked) = tokio::task::spawn_blocking(move || {
+            let checked: Vec<Result<(Entry, VerifiedEnvelope), String>> =
+                bodies.par_iter().map(|body| check_entry(body, &origin)).collect();
+            (bodies, checked)
+        })
+        .await
+        .map_err(|e| VerifyError::Fetch(e.to_string()))?;
+        for (offset, (body, result)) in bodies.iter().zip(checked).enumerate() {
+            let index = start + offset as u64;
+            let bad = |problem: String| VerifyError::Entry { index, problem };
+            let (entry, envelope) = result.map_err(bad)?;
+            if entry.index != index {
+                return Err(bad(format!("it says it is entry {}", entry.index)));
+            }
+            if entry.prev != prev.to_hex() {
+                return Err(bad(format!(
+                    "prev is {}, but the previous entry's leaf hash is {}",
+                    entry.prev,
+                    prev.to_hex()
+                )));
+            }
+            let time = parse_time(&entry.recorded_at);
+            if time < last_time {
+                return Err(bad(format!("recorded_at {} goes back in time", entry.recorded_at)));
+            }
+            last_time = time;
+            if !seen_ids.insert(envelope.statement_id.clone()) {
+                return Err(bad(format!("statement id {:?} was already used", envelope.statement_id)));
+            }
+            let leaf = leaf_hash(body);
+            if let Some(stored) = &chunk.stored_leaves
+                && stored[offset] != leaf
+            {
+                return Err(bad(format!(
+                    "the stored leaf hash {} is not the hash of the entry, {}",
+                    stored[offset], leaf
+                )));
+            }
+            signatures += envelope.signers.len() as u64;
+            prev = leaf;
+            range.push(leaf);
+            check_root(&range, &expected_roots, &trusted)?;
+        }
+        bar.inc(bodies.len() as u64);
+    }
+    producer.await.map_err(|e| VerifyError::Fetch(e.to_string()))?;
+    bar.finish_and_clear();
+
+    if range.size() != checkpoint.size {
+        return Err(VerifyError::Fetch(format!(
+            "the log served {} entries, the checkpoint covers {}",
+            range.size(),
+            checkpoint.size
+        )));
+    }
+    if range.root() != checkpoint.root {
+        return Err(VerifyError::Root { size: checkpoint.size, expected: checkpoint.root, computed: range.root() });
+    }
+    if let Some(path) = &options.state_file {
+        save_state(path, &note)?;
+    }
+    Ok(Report {
+        checkpoint: checkpoint.clone(),
+        entries: range.size(),
+        signatures,
+        previously_trusted: trusted.map(|t| t.size),
+        elapsed: started.elapsed(),
+    })
+}
+
+fn check_root(
+    range: &CompactRange,
+    expected: &BTreeMap<u64, (Hash, &'static str)>,
+    trusted: &Option<Checkpoint>,
+) -> Result<(), VerifyError> {
+    let Some((root, kind)) = expected.get(&range.size()) else {
+        return Ok(());
+    };
+    let computed = range.root();
+    if computed == *root {
+        return Ok(());
+    }
+    if *kind == "trusted" && trusted.is_some() {
+        return Err(VerifyError::Fork { size: range.size(), trusted: *root, computed });
+    }
+    Err(VerifyError::Stored(format!(
+        "the stored checkpoint of size {} has root {root}, the entries give {computed}",
+        range.size()
+    )))
+}
+
+/// Everything about one entry that does not depend on its neighbours.
+fn check_entry(body: &[u8], origin: &str) -> Result<(Entry, VerifiedEnvelope), String> {
+    let entry = Entry::parse(body).map_err(|e| e.to_string())?;
+    let envelope = VerifiedEnvelope::check(entry.envelope.clone(), origin).map_err(|e| e.to_string())?;
+    Ok((entry, envelope))
+}
+
+async fn fetch_checkpoint(source: &Source) -> Result<String, VerifyError> {
+    match source {
+        Source::Server { base } => http_get(&format!("{base}/checkpoint"))
+            .await
+            .and_then(|b| String::from_utf8(b).map_err(|_| VerifyError::Checkpoint("not UTF-8".into()))),
+        Source::Database(store) => store
+            .latest_checkpoint()
+            .await
+            .map_err(|e| VerifyError::Fetch(e.to_string()))?
+            .map(|c| c.note)
+            .ok_or_else(|| VerifyError::Checkpoint("the database has no checkpoint".into())),
+    }
+}
+
+async fn http_get(url: &str) -> Result<Vec<u8>, VerifyError> {
+    let response = reqwest::get(url).await.map_err(|e| VerifyError::Fetch(format!("{url}: {e}")))?;
+    if !response.status().is_success() {
+        return Err(VerifyError::Fetch(format!("{url}: HTTP {}", response.status())));
+    }
+    Ok(response.bytes().await.map_err(|e| VerifyError::Fetch(format!("{url}: {e}")))?.to_vec())
+}
+
+/// Reads the log tile by tile, ahead of the verification.
+async fn fetch_chunks(source: Source, size: u64, tx: mpsc::Sender<Result<Chunk, VerifyError>>) {
+    let mut start = 0;
+    while start < size {
+        let width = (size - start).min(TILE_WIDTH);
+        let chunk = fetch_chunk(&source, start, width).await;
+        let failed = chunk.is_err();
+        if tx.send(chunk).await.is_err() || failed {
+            return;
+        }
+        start += width;
+    }
+}
+
+async fn fetch_chunk(source: &Source, start: u64, width: u64) -> Result<Chunk, VerifyError> {
+    match source {
+        Source::Server { base } => {
+            let tile = Tile { kind: TileKind::Entries, index: start / TILE_WIDTH, width: width as u16 };
+            let bytes = http_get(&format!("{base}/{tile}")).await?;
+            let bodies = tile::decode_entry_bundle(&bytes).map_err(|e| VerifyError::Fetch(format!("{tile}: {e}")))?;
+            if bodies.len() as u64 != width {
+                return Err(VerifyError::Fetch(format!("{tile} holds {} entries, not {width}", bodies.len())));
+            }
+            Ok(Chunk { start, bodies, stored_leaves: None })
+        }
+        Source::Database(store) => {
+            let rows = store.entries(start, width).await.map_err(|e| VerifyError::Fetch(e.to_string()))?;
+            for (offset, row) in rows.iter().enumerate() {
+                if row.index != start + offset as u64 {
+                    return Err(VerifyError::Entry { index: start + offset as u64, problem: "missing from the database".into() });
+                }
+            }
+            if rows.len() as u64 != width {
+                return Err(VerifyError::Entry { index: start + rows.len() as u64, problem: "missing from the database".into() });
+            }
+            let stored_leaves = rows.iter().map(|r| r.leaf_hash).collect();
+            Ok(Chunk { start, bodies: rows.into_iter().map(|r| r.body).collect(), stored_leaves: Some(stored_leaves) })
+        }
+    }
+}
+
+fn load_state(path: &PathBuf, verifier: &NoteVerifier) -> Result<Option<Checkpoint>, VerifyError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(VerifyError::State { path: path.clone(), problem: e.to_string() }),
+    };
+    Checkpoint::open(&text, verifier)
+        .map(Some)
+        .map_err(|e| VerifyError::State { path: path.clone(), problem: format!("not a checkpoint signed by this log: {e}") })
+}
+
+fn save_state(path: &PathBuf, note: &str) -> Result<(), VerifyError> {
+    let fail = |e: std::io::Error| VerifyError::State { path: path.clone(), problem: e.to_string() };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(fail)?;
+    }
+    // Write then rename, so a crash never leaves half a checkpoint.
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, note).map_err(fail)?;
+    std::fs::rename(&tmp, path).map_err(fail)?;
+    Ok(())
+}

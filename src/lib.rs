@@ -1,0 +1,14 @@
+//! prasasti: a programme-continuity governance ledger.
+//!
+//! The house, from the bottom up: [`tlog`] (log mathematics and formats),
+//! [`store`] (database entities and the append transaction), [`ledger`]
+//! (statements, the append pipeline and the verifier), and the edges
+//! [`api`] and [`cli`]. Dependencies point down this list only.
+
+pub mod api;
+pub mod cli;
+pub mod ledger;
+pub mod store;
+pub mod tlog;
+
+pub use api::serve;

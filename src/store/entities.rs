@@ -1,0 +1,105 @@
+//! sea-orm entities of the log's tables (see `migrations/`).
+
+/// `entries`: one row per log entry.
+pub mod entry {
+    use sea_orm::entity::prelude::*;
+
+    /// A stored entry.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "entries")]
+    pub struct Model {
+        /// Position in the log.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub idx: i64,
+        /// The statement `id`, unique in the ledger.
+        #[sea_orm(unique)]
+        pub statement_id: String,
+        /// SHA-256 of the envelope's canonical JSON.
+        pub digest: Vec<u8>,
+        /// Merkle leaf hash of `body`.
+        pub leaf_hash: Vec<u8>,
+        /// The entry's `recorded_at`.
+        pub recorded_at: String,
+        /// The entry's canonical JSON: the leaf.
+        pub body: Vec<u8>,
+    }
+
+    /// No relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `tree_nodes`: hashes of complete subtrees.
+pub mod tree_node {
+    use sea_orm::entity::prelude::*;
+
+    /// A stored subtree hash.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "tree_nodes")]
+    pub struct Model {
+        /// Height of the subtree.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub level: i16,
+        /// Index of the subtree within its level.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub idx: i64,
+        /// The subtree's Merkle hash.
+        pub hash: Vec<u8>,
+    }
+
+    /// No relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `checkpoints`: every signed tree head the ledger issued.
+pub mod checkpoint {
+    use sea_orm::entity::prelude::*;
+
+    /// A stored signed checkpoint.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "checkpoints")]
+    pub struct Model {
+        /// Tree size the checkpoint covers.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tree_size: i64,
+        /// Root hash at that size.
+        pub root_hash: Vec<u8>,
+        /// The signed note, verbatim.
+        pub note: String,
+        /// When it was signed (RFC 3339 UTC).
+        pub signed_at: String,
+    }
+
+    /// No relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `ledger_meta`: facts fixed at the ledger's creation, such as its origin.
+pub mod meta {
+    use sea_orm::entity::prelude::*;
+
+    /// A name and its value.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "ledger_meta")]
+    pub struct Model {
+        /// The fact's name.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub name: String,
+        /// Its value.
+        pub value: String,
+    }
+
+    /// No relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
