@@ -1,0 +1,189 @@
+//! Shared test helpers: a fresh database per test on SQLite and PostgreSQL,
+//! an application served on a random port, and signing helpers.
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::path::PathBuf;
+
+use ed25519_dalek::SigningKey;
+use prasasti::ledger::Ledger;
+use prasasti::ledger::statement::{Envelope, seal};
+use prasasti::store::Store;
+use prasasti::tlog::note::NoteSigner;
+use serde_json::{Map, Value, json};
+use tokio::sync::oneshot;
+
+/// Origin of every test ledger.
+pub const ORIGIN: &str = "test.prasasti.example/ledger";
+
+/// The PostgreSQL server for storage tests, if configured.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("PRASASTI_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())
+}
+
+/// A database made for one test, removed when dropped.
+pub struct TestDb {
+    pub url: String,
+    pub name: &'static str,
+    _dir: Option<tempfile::TempDir>,
+    pg_drop: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("ledger.db").display());
+        TestDb { url, name: "sqlite", _dir: Some(dir), pg_drop: None }
+    }
+
+    pub async fn postgres(admin_url: &str) -> TestDb {
+        let mut id = [0u8; 6];
+        getrandom::fill(&mut id).expect("randomness");
+        let db_name = format!("prasasti_test_{}", hex::encode(id));
+        let admin = sea_orm::Database::connect(admin_url).await.expect("PostgreSQL must be reachable at PRASASTI_TEST_POSTGRES_URL");
+        use sea_orm::ConnectionTrait;
+        admin.execute_unprepared(&format!("CREATE DATABASE {db_name}")).await.expect("create test database");
+        admin.close().await.ok();
+        let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin_url);
+        TestDb {
+            url: format!("{base}/{db_name}"),
+            name: "postgres",
+            _dir: None,
+            pg_drop: Some((admin_url.to_owned(), db_name)),
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin_url, db_name)) = self.pg_drop.take() {
+            // Dropping runs outside any runtime the test may still hold.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                rt.block_on(async {
+                    use sea_orm::ConnectionTrait;
+                    let admin = sea_orm::Database::connect(&admin_url).await.ok()?;
+                    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")).await.ok()?;
+                    admin.close().await.ok()
+                })
+            })
+            .join();
+        }
+    }
+}
+
+/// Runs `test` once on a fresh SQLite database and once on a fresh
+/// PostgreSQL database (or says PostgreSQL was skipped).
+pub async fn on_each_backend<F, Fut>(test: F)
+where
+    F: Fn(TestDb) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    test(TestDb::sqlite()).await;
+    match postgres_url() {
+        Some(url) => test(TestDb::postgres(&url).await).await,
+        None => eprintln!("PostgreSQL part skipped: PRASASTI_TEST_POSTGRES_URL is not set"),
+    }
+}
+
+/// The test ledger's key: fixed, so failures are reproducible.
+pub fn ledger_key() -> NoteSigner {
+    NoteSigner::from_seed(ORIGIN, [42; 32]).expect("valid test key")
+}
+
+/// An official's key, numbered.
+pub fn official(n: u8) -> SigningKey {
+    SigningKey::from_bytes(&[n; 32])
+}
+
+/// A statement object of the given type and id for the test ledger.
+pub fn statement(kind: &str, id: &str) -> Map<String, Value> {
+    let Value::Object(map) = json!({"type": kind, "id": id, "ledger": ORIGIN, "title": format!("statement {id}")}) else {
+        unreachable!()
+    };
+    map
+}
+
+/// A statement signed by official 1.
+pub fn signed(id: &str) -> Envelope {
+    seal(&statement("test.note", id), &official(1))
+}
+
+/// A ledger served on a random local port.
+pub struct TestApp {
+    pub base: String,
+    pub ledger: Ledger,
+    pub client: reqwest::Client,
+    pub db: TestDb,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl TestApp {
+    pub async fn spawn(db: TestDb) -> TestApp {
+        let store = Store::connect(&db.url).await.expect("open store");
+        let ledger = Ledger::open(store, ledger_key()).await.expect("open ledger");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let (tx, rx) = oneshot::channel::<()>();
+        let served = ledger.clone();
+        tokio::spawn(async move {
+            prasasti::serve(listener, served, async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("serve");
+        });
+        TestApp { base, ledger, client: reqwest::Client::new(), db, shutdown: Some(tx) }
+    }
+
+    pub async fn post_json(&self, body: impl Into<reqwest::Body>) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}/api/v1/entries", self.base))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn submit(&self, envelope: &Envelope) -> (u16, Value) {
+        self.post_json(serde_json::to_vec(envelope).expect("json")).await
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.base)).send().await.expect("request")
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        let response = self.get(path).await;
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn tree_size(&self) -> u64 {
+        self.ledger.latest_checkpoint().await.expect("checkpoint").tree_size
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Path of the built `prasasti` binary.
+pub fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_prasasti"))
+}
+
+/// Where tests leave files worth looking at.
+pub fn output_dir(test: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(test);
+    std::fs::create_dir_all(&dir).expect("output dir");
+    dir
+}
