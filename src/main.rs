@@ -5,7 +5,8 @@ use prasasti::cli::{Cli, run};
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "prasasti=info,tower_http=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "prasasti=info,tower_http=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -7,7 +7,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use common::*;
 use ed25519_dalek::Signer as _;
-use prasasti::ledger::statement::{Envelope, EnvelopeSignature, PAYLOAD_TYPE, canonical_json, cosign, keyid_of, pae, seal};
+use prasasti::ledger::statement::{
+    Envelope, EnvelopeSignature, PAYLOAD_TYPE, canonical_json, cosign, keyid_of, pae, seal,
+};
 use prasasti::tlog::bundle::ProofBundle;
 use prasasti::tlog::checkpoint::Checkpoint;
 use prasasti::tlog::hash::{Hash, leaf_hash};
@@ -22,15 +24,23 @@ fn envelope_over(payload: &[u8]) -> Envelope {
     Envelope {
         payload_type: PAYLOAD_TYPE.into(),
         payload: STANDARD.encode(payload),
-        signatures: vec![EnvelopeSignature { keyid: keyid_of(&key.verifying_key()), sig: STANDARD.encode(sig.to_bytes()) }],
+        signatures: vec![EnvelopeSignature {
+            keyid: keyid_of(&key.verifying_key()),
+            sig: STANDARD.encode(sig.to_bytes()),
+        }],
     }
 }
 
 fn hashes(value: &Value) -> Vec<Hash> {
-    value.as_array().unwrap().iter().map(|h| Hash::from_base64(h.as_str().unwrap()).unwrap()).collect()
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| Hash::from_base64(h.as_str().unwrap()).unwrap())
+        .collect()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn submitted_entries_come_back_with_a_checkpoint_and_a_proof_that_verify() {
     on_each_backend(|db| async move {
         let app = TestApp::spawn(db).await;
@@ -39,11 +49,19 @@ async fn submitted_entries_come_back_with_a_checkpoint_and_a_proof_that_verify()
             let (status, body) = app.submit(&signed(&format!("s{i}"))).await;
             assert_eq!(status, 201, "{body}");
             assert_eq!(body["index"], i);
-            let checkpoint = Checkpoint::open(body["checkpoint"].as_str().unwrap(), &verifier).unwrap();
+            let checkpoint =
+                Checkpoint::open(body["checkpoint"].as_str().unwrap(), &verifier).unwrap();
             assert!(checkpoint.size > i);
             let leaf = leaf_hash(&canonical_json(&body["entry"]));
             assert_eq!(leaf.to_base64(), body["leaf_hash"]);
-            verify_inclusion(i, checkpoint.size, &leaf, &hashes(&body["inclusion_proof"]), &checkpoint.root).unwrap();
+            verify_inclusion(
+                i,
+                checkpoint.size,
+                &leaf,
+                &hashes(&body["inclusion_proof"]),
+                &checkpoint.root,
+            )
+            .unwrap();
             // The chain: prev is the previous leaf hash.
             if i == 0 {
                 assert_eq!(body["entry"]["prev"], "0".repeat(64));
@@ -51,13 +69,21 @@ async fn submitted_entries_come_back_with_a_checkpoint_and_a_proof_that_verify()
         }
         let (_, e1) = app.get_json("/api/v1/entries/1").await;
         let (_, e2) = app.get_json("/api/v1/entries/2").await;
-        assert_eq!(Hash::from_base64(e1["leaf_hash"].as_str().unwrap()).unwrap().to_hex(), e2["entry"]["prev"]);
-        assert!(e1["entry"]["recorded_at"].as_str().unwrap() <= e2["entry"]["recorded_at"].as_str().unwrap());
+        assert_eq!(
+            Hash::from_base64(e1["leaf_hash"].as_str().unwrap())
+                .unwrap()
+                .to_hex(),
+            e2["entry"]["prev"]
+        );
+        assert!(
+            e1["entry"]["recorded_at"].as_str().unwrap()
+                <= e2["entry"]["recorded_at"].as_str().unwrap()
+        );
     })
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn identical_resubmission_is_idempotent_and_a_reused_id_is_a_conflict() {
     on_each_backend(|db| async move {
         let app = TestApp::spawn(db).await;
@@ -77,7 +103,10 @@ async fn identical_resubmission_is_idempotent_and_a_reused_id_is_a_conflict() {
         let mut cosigned = envelope.clone();
         cosign(&mut cosigned, &official(2)).unwrap();
         let (status, body) = app.submit(&cosigned).await;
-        assert_eq!((status, body["error"]["code"].as_str()), (409, Some("statement_id_conflict")));
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (409, Some("statement_id_conflict"))
+        );
         assert_eq!(app.tree_size().await, 1);
     })
     .await;
@@ -101,7 +130,8 @@ fn refusals() -> Vec<(&'static str, Vec<u8>, u16, &'static str)> {
 
     let mut not_canonical = String::from_utf8(canonical.clone()).unwrap();
     not_canonical = not_canonical.replacen(':', ": ", 1);
-    let unsorted_bytes = format!("{{\"type\":\"test.note\",\"id\":\"r1\",\"ledger\":\"{ORIGIN}\"}}").into_bytes();
+    let unsorted_bytes =
+        format!("{{\"type\":\"test.note\",\"id\":\"r1\",\"ledger\":\"{ORIGIN}\"}}").into_bytes();
 
     let mut unknown_type = envelope_over(&canonical);
     unknown_type.payload_type = "application/json".into();
@@ -121,39 +151,137 @@ fn refusals() -> Vec<(&'static str, Vec<u8>, u16, &'static str)> {
     big.insert("padding".into(), json!("x".repeat(70 * 1024)));
 
     vec![
-        ("payload with whitespace", json(&envelope_over(not_canonical.as_bytes())), 422, "non_canonical_payload"),
-        ("payload keys out of order", json(&envelope_over(&unsorted_bytes)), 422, "non_canonical_payload"),
-        ("payload with a float spelled 1.0", json(&envelope_over(format!("{{\"id\":\"r1\",\"ledger\":\"{ORIGIN}\",\"n\":1.0,\"type\":\"t\"}}").as_bytes())), 422, "non_canonical_payload"),
-        ("payload not an object", json(&envelope_over(b"[1,2]")), 422, "malformed_payload"),
-        ("payload not JSON", json(&envelope_over(b"hello")), 422, "malformed_payload"),
-        ("payload not base64", json(&not_base64), 422, "malformed_payload"),
-        ("unknown payload type", json(&unknown_type), 422, "unknown_payload_type"),
+        (
+            "payload with whitespace",
+            json(&envelope_over(not_canonical.as_bytes())),
+            422,
+            "non_canonical_payload",
+        ),
+        (
+            "payload keys out of order",
+            json(&envelope_over(&unsorted_bytes)),
+            422,
+            "non_canonical_payload",
+        ),
+        (
+            "payload with a float spelled 1.0",
+            json(&envelope_over(
+                format!("{{\"id\":\"r1\",\"ledger\":\"{ORIGIN}\",\"n\":1.0,\"type\":\"t\"}}")
+                    .as_bytes(),
+            )),
+            422,
+            "non_canonical_payload",
+        ),
+        (
+            "payload not an object",
+            json(&envelope_over(b"[1,2]")),
+            422,
+            "malformed_payload",
+        ),
+        (
+            "payload not JSON",
+            json(&envelope_over(b"hello")),
+            422,
+            "malformed_payload",
+        ),
+        (
+            "payload not base64",
+            json(&not_base64),
+            422,
+            "malformed_payload",
+        ),
+        (
+            "unknown payload type",
+            json(&unknown_type),
+            422,
+            "unknown_payload_type",
+        ),
         ("no signature", json(&unsigned), 422, "no_signature"),
-        ("signature over other bytes", json(&bad_sig), 422, "invalid_signature"),
+        (
+            "signature over other bytes",
+            json(&bad_sig),
+            422,
+            "invalid_signature",
+        ),
         ("the same key twice", json(&twice), 422, "duplicate_key"),
-        ("keyid in upper case", json(&bad_keyid), 422, "malformed_keyid"),
-        ("signature of 10 bytes", json(&short_sig), 422, "malformed_signature"),
-        ("another ledger", with("ledger", json!("other.example/ledger")), 422, "wrong_ledger"),
-        ("ledger missing", without("ledger"), 422, "invalid_statement"),
+        (
+            "keyid in upper case",
+            json(&bad_keyid),
+            422,
+            "malformed_keyid",
+        ),
+        (
+            "signature of 10 bytes",
+            json(&short_sig),
+            422,
+            "malformed_signature",
+        ),
+        (
+            "another ledger",
+            with("ledger", json!("other.example/ledger")),
+            422,
+            "wrong_ledger",
+        ),
+        (
+            "ledger missing",
+            without("ledger"),
+            422,
+            "invalid_statement",
+        ),
         ("type missing", without("type"), 422, "invalid_statement"),
-        ("type malformed", with("type", json!("Not A Type")), 422, "invalid_statement"),
-        ("type not a string", with("type", json!(7)), 422, "invalid_statement"),
+        (
+            "type malformed",
+            with("type", json!("Not A Type")),
+            422,
+            "invalid_statement",
+        ),
+        (
+            "type not a string",
+            with("type", json!(7)),
+            422,
+            "invalid_statement",
+        ),
         ("id missing", without("id"), 422, "invalid_statement"),
-        ("id malformed", with("id", json!("has space")), 422, "invalid_statement"),
-        ("id too long", with("id", json!("a".repeat(129))), 422, "invalid_statement"),
-        ("envelope over 64 KiB", json(&seal(&big, &official(1))), 413, "envelope_too_large"),
-        ("body over 1 MiB", vec![b' '; 2 * 1024 * 1024], 413, "envelope_too_large"),
+        (
+            "id malformed",
+            with("id", json!("has space")),
+            422,
+            "invalid_statement",
+        ),
+        (
+            "id too long",
+            with("id", json!("a".repeat(129))),
+            422,
+            "invalid_statement",
+        ),
+        (
+            "envelope over 64 KiB",
+            json(&seal(&big, &official(1))),
+            413,
+            "envelope_too_large",
+        ),
+        (
+            "body over 1 MiB",
+            vec![b' '; 2 * 1024 * 1024],
+            413,
+            "envelope_too_large",
+        ),
         ("not JSON", b"{not json".to_vec(), 400, "malformed_envelope"),
-        ("unknown envelope field", {
-            let mut v = serde_json::to_value(envelope_over(&canonical)).unwrap();
-            v["extra"] = json!(1);
-            serde_json::to_vec(&v).unwrap()
-        }, 400, "malformed_envelope"),
+        (
+            "unknown envelope field",
+            {
+                let mut v = serde_json::to_value(envelope_over(&canonical)).unwrap();
+                v["extra"] = json!(1);
+                serde_json::to_vec(&v).unwrap()
+            },
+            400,
+            "malformed_envelope",
+        ),
         ("empty body", Vec::new(), 400, "malformed_envelope"),
     ]
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_refusal_rule_answers_its_status_and_code_and_changes_nothing() {
     on_each_backend(|db| async move {
         let app = TestApp::spawn(db).await;
@@ -163,7 +291,10 @@ async fn every_refusal_rule_answers_its_status_and_code_and_changes_nothing() {
             let (got, answer) = app.post_json(body).await;
             assert_eq!(got, status, "{what}: {answer}");
             assert_eq!(answer["error"]["code"], code, "{what}: {answer}");
-            assert!(!answer["error"]["message"].as_str().unwrap_or("").is_empty(), "{what}");
+            assert!(
+                !answer["error"]["message"].as_str().unwrap_or("").is_empty(),
+                "{what}"
+            );
         }
         // Wrong media type.
         let response = app
@@ -179,14 +310,21 @@ async fn every_refusal_rule_answers_its_status_and_code_and_changes_nothing() {
         assert_eq!(answer["error"]["code"], "unsupported_media_type");
         // Nothing changed: same checkpoint, and the refused ids are free.
         assert_eq!(app.ledger.latest_checkpoint().await.unwrap(), before);
-        assert!(app.ledger.store().entry_by_statement("r1").await.unwrap().is_none());
+        assert!(
+            app.ledger
+                .store()
+                .entry_by_statement("r1")
+                .await
+                .unwrap()
+                .is_none()
+        );
         let (status, _) = app.submit(&signed("r1")).await;
         assert_eq!(status, 201);
     })
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_proofs_and_bundles_verify_and_bad_parameters_are_4xx() {
     on_each_backend(|db| async move {
         let app = TestApp::spawn(db).await;
@@ -201,13 +339,20 @@ async fn reads_proofs_and_bundles_verify_and_bad_parameters_are_4xx() {
         let root300 = Hash::from_base64(log["root_hash"].as_str().unwrap()).unwrap();
 
         let response = app.get("/checkpoint").await;
-        assert_eq!(response.headers()["content-type"], "text/plain; charset=utf-8");
+        assert_eq!(
+            response.headers()["content-type"],
+            "text/plain; charset=utf-8"
+        );
         let checkpoint = Checkpoint::open(&response.text().await.unwrap(), &verifier).unwrap();
         assert_eq!((checkpoint.size, checkpoint.root), (300, root300));
 
         // Inclusion proofs at several sizes.
         for (index, size) in [(0, 1), (5, 17), (255, 256), (256, 300), (299, 300)] {
-            let (status, p) = app.get_json(&format!("/api/v1/proofs/inclusion?index={index}&tree_size={size}")).await;
+            let (status, p) = app
+                .get_json(&format!(
+                    "/api/v1/proofs/inclusion?index={index}&tree_size={size}"
+                ))
+                .await;
             assert_eq!(status, 200, "{p}");
             let (_, e) = app.get_json(&format!("/api/v1/entries/{index}")).await;
             let leaf = Hash::from_base64(e["leaf_hash"].as_str().unwrap()).unwrap();
@@ -217,20 +362,37 @@ async fn reads_proofs_and_bundles_verify_and_bad_parameters_are_4xx() {
         }
         // Consistency proofs.
         for (old, new) in [(1, 300), (7, 255), (256, 300), (300, 300)] {
-            let (status, p) = app.get_json(&format!("/api/v1/proofs/consistency?old={old}&new={new}")).await;
+            let (status, p) = app
+                .get_json(&format!("/api/v1/proofs/consistency?old={old}&new={new}"))
+                .await;
             assert_eq!(status, 200, "{p}");
-            let (_, a) = app.get_json(&format!("/api/v1/proofs/inclusion?index=0&tree_size={old}")).await;
-            let (_, b) = app.get_json(&format!("/api/v1/proofs/inclusion?index=0&tree_size={new}")).await;
+            let (_, a) = app
+                .get_json(&format!("/api/v1/proofs/inclusion?index=0&tree_size={old}"))
+                .await;
+            let (_, b) = app
+                .get_json(&format!("/api/v1/proofs/inclusion?index=0&tree_size={new}"))
+                .await;
             let ra = Hash::from_base64(a["root_hash"].as_str().unwrap()).unwrap();
             let rb = Hash::from_base64(b["root_hash"].as_str().unwrap()).unwrap();
             verify_consistency(old, new, &hashes(&p["hashes"]), &ra, &rb).unwrap();
         }
         // The offline bundle.
-        let bundle_text = app.get("/api/v1/entries/123/proof").await.text().await.unwrap();
+        let bundle_text = app
+            .get("/api/v1/entries/123/proof")
+            .await
+            .text()
+            .await
+            .unwrap();
         let bundle = ProofBundle::parse(&bundle_text).unwrap();
         let (_, e) = app.get_json("/api/v1/entries/123").await;
-        bundle.verify(&canonical_json(&e["entry"]), &verifier).unwrap();
-        assert!(bundle.verify(&canonical_json(&json!({"forged": true})), &verifier).is_err());
+        bundle
+            .verify(&canonical_json(&e["entry"]), &verifier)
+            .unwrap();
+        assert!(
+            bundle
+                .verify(&canonical_json(&json!({"forged": true})), &verifier)
+                .is_err()
+        );
 
         // Pages.
         let (_, page) = app.get_json("/api/v1/entries?start=250&limit=1000").await;
@@ -248,27 +410,63 @@ async fn reads_proofs_and_bundles_verify_and_bad_parameters_are_4xx() {
             ("/api/v1/entries?limit=0", 400, "invalid_parameters"),
             ("/api/v1/entries?start=x", 400, "invalid_parameters"),
             ("/api/v1/entries/300/proof", 404, "entry_not_found"),
-            ("/api/v1/proofs/inclusion?index=5&tree_size=5", 400, "out_of_range"),
-            ("/api/v1/proofs/inclusion?index=0&tree_size=301", 400, "out_of_range"),
-            ("/api/v1/proofs/inclusion?index=0", 400, "invalid_parameters"),
-            ("/api/v1/proofs/inclusion?index=a&tree_size=3", 400, "invalid_parameters"),
-            ("/api/v1/proofs/consistency?old=0&new=5", 400, "out_of_range"),
-            ("/api/v1/proofs/consistency?old=6&new=5", 400, "out_of_range"),
-            ("/api/v1/proofs/consistency?old=1&new=301", 400, "out_of_range"),
-            ("/api/v1/proofs/consistency?old=1&new=18446744073709551616", 400, "invalid_parameters"),
+            (
+                "/api/v1/proofs/inclusion?index=5&tree_size=5",
+                400,
+                "out_of_range",
+            ),
+            (
+                "/api/v1/proofs/inclusion?index=0&tree_size=301",
+                400,
+                "out_of_range",
+            ),
+            (
+                "/api/v1/proofs/inclusion?index=0",
+                400,
+                "invalid_parameters",
+            ),
+            (
+                "/api/v1/proofs/inclusion?index=a&tree_size=3",
+                400,
+                "invalid_parameters",
+            ),
+            (
+                "/api/v1/proofs/consistency?old=0&new=5",
+                400,
+                "out_of_range",
+            ),
+            (
+                "/api/v1/proofs/consistency?old=6&new=5",
+                400,
+                "out_of_range",
+            ),
+            (
+                "/api/v1/proofs/consistency?old=1&new=301",
+                400,
+                "out_of_range",
+            ),
+            (
+                "/api/v1/proofs/consistency?old=1&new=18446744073709551616",
+                400,
+                "invalid_parameters",
+            ),
             ("/tile/0/x001", 400, "invalid_tile_path"),
             ("/tile/0/002", 404, "tile_not_found"),
             ("/tile/entries/001", 404, "tile_not_found"),
             ("/nowhere", 404, "not_found"),
         ] {
             let (got, body) = app.get_json(path).await;
-            assert_eq!((got, body["error"]["code"].as_str()), (status, Some(code)), "{path}: {body}");
+            assert_eq!(
+                (got, body["error"]["code"].as_str()),
+                (status, Some(code)),
+                "{path}: {body}"
+            );
         }
     })
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tiles_hold_the_stored_hashes_and_entries_with_the_right_cache_headers() {
     on_each_backend(|db| async move {
         let app = TestApp::spawn(db).await;
@@ -277,7 +475,12 @@ async fn tiles_hold_the_stored_hashes_and_entries_with_the_right_cache_headers()
         }
         let full = app.get("/tile/0/000").await;
         assert_eq!(full.status(), 200);
-        assert!(full.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+        assert!(
+            full.headers()["cache-control"]
+                .to_str()
+                .unwrap()
+                .contains("immutable")
+        );
         let full = full.bytes().await.unwrap();
         assert_eq!(full.len(), 256 * 32);
         let partial = app.get("/tile/0/001.p/4").await;
@@ -286,8 +489,13 @@ async fn tiles_hold_the_stored_hashes_and_entries_with_the_right_cache_headers()
         assert_eq!(app.get("/tile/0/001.p/5").await.status(), 404);
         // Level 1 holds one hash: the root of the first 256 leaves.
         let level1 = app.get("/tile/1/000.p/1").await.bytes().await.unwrap();
-        let (_, p) = app.get_json("/api/v1/proofs/inclusion?index=0&tree_size=256").await;
-        assert_eq!(Hash::from_slice(&level1).unwrap().to_base64(), p["root_hash"]);
+        let (_, p) = app
+            .get_json("/api/v1/proofs/inclusion?index=0&tree_size=256")
+            .await;
+        assert_eq!(
+            Hash::from_slice(&level1).unwrap().to_base64(),
+            p["root_hash"]
+        );
 
         let bundle = app.get("/tile/entries/000").await.bytes().await.unwrap();
         let entries = decode_entry_bundle(&bundle).unwrap();
@@ -295,13 +503,20 @@ async fn tiles_hold_the_stored_hashes_and_entries_with_the_right_cache_headers()
         for (i, entry) in entries.iter().enumerate().step_by(51) {
             assert_eq!(leaf_hash(entry).0, full[i * 32..(i + 1) * 32]);
         }
-        let partial = decode_entry_bundle(&app.get("/tile/entries/001.p/4").await.bytes().await.unwrap()).unwrap();
+        let partial = decode_entry_bundle(
+            &app.get("/tile/entries/001.p/4")
+                .await
+                .bytes()
+                .await
+                .unwrap(),
+        )
+        .unwrap();
         assert_eq!(partial.len(), 4);
     })
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openapi_document_is_pinned() {
     let app = TestApp::spawn(TestDb::sqlite()).await;
     let (status, doc) = app.get_json("/api/openapi.json").await;
@@ -312,6 +527,10 @@ async fn openapi_document_is_pinned() {
     if std::env::var_os("PRASASTI_UPDATE_SNAPSHOTS").is_some() {
         std::fs::write(&path, &pretty).unwrap();
     }
-    let pinned = std::fs::read_to_string(&path).expect("tests/data/openapi.json: run with PRASASTI_UPDATE_SNAPSHOTS=1 to create it");
-    assert_eq!(pretty, pinned, "the OpenAPI document changed; review and rerun with PRASASTI_UPDATE_SNAPSHOTS=1");
+    let pinned = std::fs::read_to_string(&path)
+        .expect("tests/data/openapi.json: run with PRASASTI_UPDATE_SNAPSHOTS=1 to create it");
+    assert_eq!(
+        pretty, pinned,
+        "the OpenAPI document changed; review and rerun with PRASASTI_UPDATE_SNAPSHOTS=1"
+    );
 }

@@ -59,7 +59,9 @@ struct ConsistencyCase {
 }
 
 fn data(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(path)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(path)
 }
 
 #[test]
@@ -70,11 +72,25 @@ fn every_inclusion_case_is_decided_as_the_vectors_say() {
         let case: InclusionCase = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
         // A leaf hash that is not 32 bytes is refused before any hashing,
         // as the reference verifier does.
-        let got = Hash::from_base64(&case.leaf_hash).map_err(|e| e.to_string()).and_then(|leaf| {
-            verify_inclusion(case.leaf_idx, case.tree_size, &leaf, &hashes(&case.proof), &hash_of(&case.root))
+        let got = Hash::from_base64(&case.leaf_hash)
+            .map_err(|e| e.to_string())
+            .and_then(|leaf| {
+                verify_inclusion(
+                    case.leaf_idx,
+                    case.tree_size,
+                    &leaf,
+                    &hashes(&case.proof),
+                    &hash_of(&case.root),
+                )
                 .map_err(|e| e.to_string())
-        });
-        assert_eq!(got.is_err(), case.want_err, "{} ({}): {got:?}", file.display(), case.desc);
+            });
+        assert_eq!(
+            got.is_err(),
+            case.want_err,
+            "{} ({}): {got:?}",
+            file.display(),
+            case.desc
+        );
     }
 }
 
@@ -91,18 +107,36 @@ fn every_consistency_case_is_decided_as_the_vectors_say() {
             &hash_of(&case.root1),
             &hash_of(&case.root2),
         );
-        assert_eq!(got.is_err(), case.want_err, "{} ({}): {got:?}", file.display(), case.desc);
+        assert_eq!(
+            got.is_err(),
+            case.want_err,
+            "{} ({}): {got:?}",
+            file.display(),
+            case.desc
+        );
     }
 }
 
 #[test]
 fn reference_roots_match() {
-    let leaves: Vec<Vec<u8>> = ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"]
-        .iter()
-        .map(|h| hex::decode(h).unwrap())
-        .collect();
+    let leaves: Vec<Vec<u8>> = [
+        "",
+        "00",
+        "10",
+        "2021",
+        "3031",
+        "40414243",
+        "5051525354555657",
+        "606162636465666768696a6b6c6d6e6f",
+    ]
+    .iter()
+    .map(|h| hex::decode(h).unwrap())
+    .collect();
     let hashes: Vec<Hash> = leaves.iter().map(|l| leaf_hash(l)).collect();
-    assert_eq!(root_of(&[]).to_hex(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    assert_eq!(
+        root_of(&[]).to_hex(),
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    );
     assert_eq!(
         root_of(&hashes).to_hex(),
         "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"
@@ -111,7 +145,8 @@ fn reference_roots_match() {
     assert!(root_of(&hashes[..4]).to_hex().starts_with("d37ee418"));
 }
 
-const PETER_SKEY: &str = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
+const PETER_SKEY: &str =
+    "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
 const PETER_VKEY: &str = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
 const PETER_TEXT: &str = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
 const PETER_SIG: &str = "\u{2014} PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
@@ -140,7 +175,12 @@ fn c2sp_and_production_key_ids_recompute() {
         assert_eq!(v.to_vkey_string(), vkey);
     }
     // A wrong key ID is refused.
-    assert!(NoteVerifier::parse("example.com/foo+530d903b+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k").is_err());
+    assert!(
+        NoteVerifier::parse(
+            "example.com/foo+530d903b+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"
+        )
+        .is_err()
+    );
 }
 
 #[test]
@@ -149,12 +189,18 @@ fn notes_are_refused_when_tampered_or_unsigned_by_known_keys() {
     let verifier = signer.verifier();
     let signed = note::sign(PETER_TEXT, &[&signer]).unwrap();
     let tampered = signed.replace("cryptography", "cryptographx");
-    assert!(matches!(note::open(&tampered, &[verifier.clone()]), Err(note::NoteError::InvalidSignature { .. })));
+    assert!(matches!(
+        note::open(&tampered, std::slice::from_ref(&verifier)),
+        Err(note::NoteError::InvalidSignature { .. })
+    ));
     let other = NoteSigner::from_seed("other", [7; 32]).unwrap();
-    assert_eq!(note::open(&signed, &[other.verifier()]), Err(note::NoteError::NoKnownSignature));
+    assert_eq!(
+        note::open(&signed, &[other.verifier()]),
+        Err(note::NoteError::NoKnownSignature)
+    );
     // A signature by an unknown key beside a known one is ignored.
     let both = note::sign(PETER_TEXT, &[&other, &signer]).unwrap();
-    let opened = note::open(&both, &[verifier.clone()]).unwrap();
+    let opened = note::open(&both, std::slice::from_ref(&verifier)).unwrap();
     assert_eq!((opened.verified.len(), opened.unverified.len()), (1, 1));
     // The same known signature twice is malformed.
     let twice = format!("{signed}{PETER_SIG}");
@@ -164,15 +210,27 @@ fn notes_are_refused_when_tampered_or_unsigned_by_known_keys() {
 #[test]
 fn checkpoints_round_trip_and_reject_malformed_bodies() {
     let signer = NoteSigner::from_seed("example.org/log", [1; 32]).unwrap();
-    let cp = Checkpoint { origin: "example.org/log".into(), size: 42, root: leaf_hash(b"x") };
+    let cp = Checkpoint {
+        origin: "example.org/log".into(),
+        size: 42,
+        root: leaf_hash(b"x"),
+    };
     let signed = cp.sign(&signer).unwrap();
     assert_eq!(Checkpoint::open(&signed, &signer.verifier()).unwrap(), cp);
-    for bad in ["example.org/log\n042\nAAAA\n", "example.org/log\n1\n", "\n1\nAAAA\n", "example.org/log\n1\nAAAA"] {
+    for bad in [
+        "example.org/log\n042\nAAAA\n",
+        "example.org/log\n1\n",
+        "\n1\nAAAA\n",
+        "example.org/log\n1\nAAAA",
+    ] {
         assert!(Checkpoint::parse(bad).is_err(), "{bad:?}");
     }
     // The verifier key's name must be the origin.
     let stranger = NoteSigner::from_seed("example.org/other", [1; 32]).unwrap();
-    let cp2 = Checkpoint { origin: "example.org/log".into(), ..cp };
+    let cp2 = Checkpoint {
+        origin: "example.org/log".into(),
+        ..cp
+    };
     let wrong = note::sign(&cp2.body(), &[&stranger]).unwrap();
     assert!(Checkpoint::open(&wrong, &stranger.verifier()).is_err());
 }

@@ -38,7 +38,11 @@ pub struct ErrorDetail {
 impl ApiError {
     /// An error with the given status, code and message.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into() }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
     }
 
     /// 400 with the given code.
@@ -54,13 +58,22 @@ impl ApiError {
     /// A 500 whose cause is logged and not disclosed.
     pub fn internal(cause: impl std::fmt::Display) -> ApiError {
         tracing::error!(%cause, "internal error");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; the cause is in the server log")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error; the cause is in the server log",
+        )
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { error: ErrorDetail { code: self.code.to_owned(), message: self.message } };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_owned(),
+                message: self.message,
+            },
+        };
         (self.status, Json(body)).into_response()
     }
 }
@@ -79,9 +92,15 @@ impl From<EnvelopeError> for ApiError {
 impl From<LedgerError> for ApiError {
     fn from(e: LedgerError) -> ApiError {
         match e {
-            LedgerError::Conflict { .. } => ApiError::new(StatusCode::CONFLICT, "statement_id_conflict", e.to_string()),
+            LedgerError::Conflict { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "statement_id_conflict", e.to_string())
+            }
             LedgerError::OutOfRange(m) => ApiError::bad_request("out_of_range", m),
-            LedgerError::Closed => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", e.to_string()),
+            LedgerError::Closed => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "shutting_down",
+                e.to_string(),
+            ),
             other => ApiError::internal(other),
         }
     }

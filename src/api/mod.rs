@@ -56,7 +56,13 @@ pub fn router(ledger: Ledger) -> (Router, utoipa::openapi::OpenApi) {
 
 /// Serves the ledger on `listener` until `shutdown` completes, then finishes
 /// the requests in flight.
-pub async fn serve(listener: TcpListener, ledger: Ledger, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    ledger: Ledger,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let (app, _) = router(ledger);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }

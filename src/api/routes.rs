@@ -156,16 +156,22 @@ fn entry_json(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
 }
 
 fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    q.map(|Query(t)| t).map_err(|e| ApiError::bad_request("invalid_parameters", e.body_text()))
+    q.map(|Query(t)| t)
+        .map_err(|e| ApiError::bad_request("invalid_parameters", e.body_text()))
 }
 
 fn path<T>(p: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
-    p.map(|Path(t)| t).map_err(|e| ApiError::bad_request("invalid_parameters", e.body_text()))
+    p.map(|Path(t)| t)
+        .map_err(|e| ApiError::bad_request("invalid_parameters", e.body_text()))
 }
 
 impl EntryResponse {
     fn from_stored(e: StoredEntry) -> Result<EntryResponse, ApiError> {
-        Ok(EntryResponse { index: e.index, leaf_hash: e.leaf_hash.to_base64(), entry: entry_json(&e.body)? })
+        Ok(EntryResponse {
+            index: e.index,
+            leaf_hash: e.leaf_hash.to_base64(),
+            entry: entry_json(&e.body)?,
+        })
     }
 }
 
@@ -208,7 +214,11 @@ async fn submit_entry(
     }
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "envelope_too_large", "the envelope is over 65536 bytes")
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "envelope_too_large",
+                "the envelope is over 65536 bytes",
+            )
         } else {
             ApiError::bad_request("malformed_envelope", e.body_text())
         }
@@ -219,7 +229,11 @@ async fn submit_entry(
     let origin = ledger.origin().to_owned();
     let envelope = VerifiedEnvelope::from_json(&body, &origin)?;
     let appended: Appended = ledger.submit(envelope).await?;
-    let status = if appended.created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if appended.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     let response = SubmitResponse {
         index: appended.index,
         leaf_hash: appended.leaf_hash.to_base64(),
@@ -247,26 +261,46 @@ async fn list_entries(
     let start = params.start.unwrap_or(0);
     let limit = params.limit.unwrap_or(100);
     if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::bad_request("invalid_parameters", format!("limit must be 1 to {MAX_PAGE}")));
+        return Err(ApiError::bad_request(
+            "invalid_parameters",
+            format!("limit must be 1 to {MAX_PAGE}"),
+        ));
     }
     let size = ledger.latest_checkpoint().await?.tree_size;
     let rows = if start < size {
-        ledger.store().entries(start, limit.min(size - start)).await.map_err(ApiError::internal)?
+        ledger
+            .store()
+            .entries(start, limit.min(size - start))
+            .await
+            .map_err(ApiError::internal)?
     } else {
         Vec::new()
     };
     let next = rows.last().map(|e| e.index + 1).filter(|n| *n < size);
-    let entries = rows.into_iter().map(EntryResponse::from_stored).collect::<Result<_, _>>()?;
+    let entries = rows
+        .into_iter()
+        .map(EntryResponse::from_stored)
+        .collect::<Result<_, _>>()?;
     Ok(Json(EntryPage { entries, next }))
 }
 
 async fn stored_entry(ledger: &Ledger, index: u64) -> Result<StoredEntry, ApiError> {
     let size = ledger.latest_checkpoint().await?.tree_size;
-    let missing = || ApiError::not_found("entry_not_found", format!("there is no entry {index}; the log has {size}"));
+    let missing = || {
+        ApiError::not_found(
+            "entry_not_found",
+            format!("there is no entry {index}; the log has {size}"),
+        )
+    };
     if index >= size {
         return Err(missing());
     }
-    ledger.store().entry(index).await.map_err(ApiError::internal)?.ok_or_else(missing)
+    ledger
+        .store()
+        .entry(index)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(missing)
 }
 
 /// Get one entry.
@@ -282,7 +316,9 @@ async fn get_entry(
     index: Result<Path<u64>, PathRejection>,
 ) -> Result<Json<EntryResponse>, ApiError> {
     let index = path(index)?;
-    Ok(Json(EntryResponse::from_stored(stored_entry(&ledger, index).await?)?))
+    Ok(Json(EntryResponse::from_stored(
+        stored_entry(&ledger, index).await?,
+    )?))
 }
 
 /// Get an offline-verifiable proof of an entry (c2sp.org/tlog-proof@v1)
@@ -305,7 +341,12 @@ async fn get_entry_proof(
     stored_entry(&ledger, index).await?;
     let checkpoint = ledger.latest_checkpoint().await?;
     let (hashes, _) = ledger.inclusion_proof(index, checkpoint.tree_size).await?;
-    let bundle = ProofBundle { extra: None, index, hashes, checkpoint: checkpoint.note };
+    let bundle = ProofBundle {
+        extra: None,
+        index,
+        hashes,
+        checkpoint: checkpoint.note,
+    };
     Ok(text(bundle.to_text(), "no-cache"))
 }
 
@@ -345,7 +386,11 @@ async fn consistency_proof(
 ) -> Result<Json<ConsistencyProofResponse>, ApiError> {
     let p = query(params)?;
     let hashes = ledger.consistency_proof(p.old, p.new).await?;
-    Ok(Json(ConsistencyProofResponse { old: p.old, new: p.new, hashes: b64(&hashes) }))
+    Ok(Json(ConsistencyProofResponse {
+        old: p.old,
+        new: p.new,
+        hashes: b64(&hashes),
+    }))
 }
 
 /// The log's identity and latest tree head.
@@ -394,16 +439,29 @@ async fn checkpoint(State(ledger): State<Ledger>) -> Result<Response, ApiError> 
         (status = 404, body = ErrorBody)
     )
 )]
-pub(super) async fn tile(State(ledger): State<Ledger>, Path(path): Path<String>) -> Result<Response, ApiError> {
-    let tile = Tile::parse_path(&path).map_err(|e| ApiError::bad_request("invalid_tile_path", e.to_string()))?;
-    let bytes = ledger
-        .tile(tile)
-        .await?
-        .ok_or_else(|| ApiError::not_found("tile_not_found", format!("the log does not have {tile} yet")))?;
-    let cache = if tile.is_full() { "public, max-age=31536000, immutable" } else { "no-cache" };
+pub(super) async fn tile(
+    State(ledger): State<Ledger>,
+    Path(path): Path<String>,
+) -> Result<Response, ApiError> {
+    let tile = Tile::parse_path(&path)
+        .map_err(|e| ApiError::bad_request("invalid_tile_path", e.to_string()))?;
+    let bytes = ledger.tile(tile).await?.ok_or_else(|| {
+        ApiError::not_found(
+            "tile_not_found",
+            format!("the log does not have {tile} yet"),
+        )
+    })?;
+    let cache = if tile.is_full() {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            ),
             (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
         ],
         bytes,
@@ -414,7 +472,10 @@ pub(super) async fn tile(State(ledger): State<Ledger>, Path(path): Path<String>)
 fn text(body: String, cache: &'static str) -> Response {
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            ),
             (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
         ],
         body,

@@ -37,7 +37,9 @@ pub async fn seed(ledger: &Ledger, keys_dir: &Path) -> Result<()> {
                "note": "Pilot in Kecamatan Tawangmangu and Karanganyar"}),
     ];
     for statement in statements {
-        let Value::Object(object) = statement else { continue };
+        let Value::Object(object) = statement else {
+            continue;
+        };
         let envelope = seal(&object, signer.signing_key());
         let verified = VerifiedEnvelope::check(envelope, origin)?;
         ledger.submit(verified).await?;

@@ -26,7 +26,10 @@ fn write_new(path: &Path, contents: &str, secret: bool) -> Result<()> {
     let _ = secret;
     let mut file = options.open(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
-            anyhow::anyhow!("{} already exists; refusing to overwrite a key", path.display())
+            anyhow::anyhow!(
+                "{} already exists; refusing to overwrite a key",
+                path.display()
+            )
         } else {
             anyhow::anyhow!("cannot create {}: {e}", path.display())
         }
@@ -41,7 +44,10 @@ fn write_pair(signer: &NoteSigner, dir: &Path, stem: &str) -> Result<String> {
     let key = dir.join(format!("{stem}.key"));
     let vkey_path = dir.join(format!("{stem}.vkey"));
     if vkey_path.exists() {
-        bail!("{} already exists; refusing to overwrite a key", vkey_path.display());
+        bail!(
+            "{} already exists; refusing to overwrite a key",
+            vkey_path.display()
+        );
     }
     write_new(&key, &format!("{}\n", signer.to_private_string()), true)?;
     let vkey = signer.verifier().to_vkey_string();
@@ -52,7 +58,9 @@ fn write_pair(signer: &NoteSigner, dir: &Path, stem: &str) -> Result<String> {
 /// Creates `dir/ledger.key` (mode 0600) and `dir/ledger.vkey` for `origin`.
 pub fn init_ledger_keys(origin: &str, dir: &Path) -> Result<String> {
     if !is_valid_name(origin) {
-        bail!("the origin {origin:?} must be non-empty with no spaces and no '+', such as karanganyar.go.id/prasasti");
+        bail!(
+            "the origin {origin:?} must be non-empty with no spaces and no '+', such as karanganyar.go.id/prasasti"
+        );
     }
     let signer = NoteSigner::generate(origin)?;
     write_pair(&signer, dir, "ledger")
@@ -72,7 +80,10 @@ fn check_private(path: &Path) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?.permissions().mode();
+        let mode = std::fs::metadata(path)
+            .with_context(|| format!("reading {}", path.display()))?
+            .permissions()
+            .mode();
         if mode & 0o077 != 0 {
             bail!(
                 "{} can be read by other users (mode {:o}); a private key must be owner-only: chmod 600 {}",
@@ -88,8 +99,10 @@ fn check_private(path: &Path) -> Result<()> {
 /// Reads a private key file, refusing one readable by group or others.
 pub fn load_signing_key(path: &Path) -> Result<NoteSigner> {
     check_private(path)?;
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    NoteSigner::parse(text.trim()).with_context(|| format!("{} is not a private key", path.display()))
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    NoteSigner::parse(text.trim())
+        .with_context(|| format!("{} is not a private key", path.display()))
 }
 
 /// Reads the ledger's private key file.

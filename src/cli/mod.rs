@@ -10,9 +10,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use serde_json::Value;
 
+use crate::ledger::Ledger;
 use crate::ledger::statement::{self, Envelope};
 use crate::ledger::verify::{self, Source};
-use crate::ledger::Ledger;
 use crate::store::Store;
 use crate::tlog::bundle::ProofBundle;
 use crate::tlog::checkpoint::Checkpoint;
@@ -104,7 +104,11 @@ pub enum Command {
     /// Audit the whole log: every entry, signature, the chain, the root and the checkpoint.
     Verify {
         /// Read the log from this server.
-        #[arg(long, conflicts_with = "database", required_unless_present = "database")]
+        #[arg(
+            long,
+            conflicts_with = "database",
+            required_unless_present = "database"
+        )]
         server: Option<String>,
         /// Read the log from this database.
         #[arg(long)]
@@ -134,43 +138,69 @@ pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Init { origin, keys } => {
             let vkey = keys::init_ledger_keys(&origin, &keys)?;
-            println!("created {} (keep it secret) and {}", keys.join(LEDGER_KEY_FILE).display(), keys.join(LEDGER_VKEY_FILE).display());
+            println!(
+                "created {} (keep it secret) and {}",
+                keys.join(LEDGER_KEY_FILE).display(),
+                keys.join(LEDGER_VKEY_FILE).display()
+            );
             println!("verifier key: {vkey}");
             Ok(())
         }
         Command::Keygen { name, out } => {
             let (vkey, keyid) = keys::keygen(&name, &out)?;
-            println!("created {} (keep it secret) and {}", out.join(format!("{name}.key")).display(), out.join(format!("{name}.vkey")).display());
+            println!(
+                "created {} (keep it secret) and {}",
+                out.join(format!("{name}.key")).display(),
+                out.join(format!("{name}.vkey")).display()
+            );
             println!("verifier key: {vkey}");
             println!("keyid (in envelopes): {keyid}");
             Ok(())
         }
         Command::Sign { key, file } => sign(&key, &file),
         Command::Submit { server, vkey, file } => submit(&server, vkey.as_deref(), &file).await,
-        Command::Serve { listen, database, keys, init, origin, demo } => {
-            serve(&listen, &database, &keys, init, origin.as_deref(), demo).await
-        }
+        Command::Serve {
+            listen,
+            database,
+            keys,
+            init,
+            origin,
+            demo,
+        } => serve(&listen, &database, &keys, init, origin.as_deref(), demo).await,
         Command::Migrate { database } => {
-            Store::connect(&database).await.with_context(|| format!("migrating {database}"))?;
+            Store::connect(&database)
+                .await
+                .with_context(|| format!("migrating {database}"))?;
             println!("database {database} is up to date");
             Ok(())
         }
-        Command::Verify { server, database, vkey, state } => verify_cmd(server, database, &vkey, state).await,
+        Command::Verify {
+            server,
+            database,
+            vkey,
+            state,
+        } => verify_cmd(server, database, &vkey, state).await,
         Command::CheckProof { vkey, proof, entry } => check_proof(&vkey, &proof, &entry),
     }
 }
 
 fn read_verifier(path: &Path) -> Result<NoteVerifier> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    NoteVerifier::parse(text.trim()).with_context(|| format!("{} is not a verifier key", path.display()))
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    NoteVerifier::parse(text.trim())
+        .with_context(|| format!("{} is not a verifier key", path.display()))
 }
 
 fn sign(key_path: &Path, file: &Path) -> Result<()> {
     let signer = keys::load_signing_key(key_path)?;
     let text = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let value: Value = serde_json::from_slice(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+    let value: Value =
+        serde_json::from_slice(&text).with_context(|| format!("{} is not JSON", file.display()))?;
     let Value::Object(object) = value else {
-        bail!("{} must hold a JSON object: a statement or an envelope", file.display());
+        bail!(
+            "{} must hold a JSON object: a statement or an envelope",
+            file.display()
+        );
     };
     let envelope = if object.contains_key("payloadType") {
         let mut envelope: Envelope = serde_json::from_value(Value::Object(object))
@@ -200,17 +230,25 @@ async fn submit(server: &str, vkey: Option<&Path>, file: &Path) -> Result<()> {
         .await
         .with_context(|| format!("sending to {url}"))?;
     let status = response.status();
-    let answer: Value = response.json().await.with_context(|| format!("reading the answer of {url}"))?;
+    let answer: Value = response
+        .json()
+        .await
+        .with_context(|| format!("reading the answer of {url}"))?;
     if !status.is_success() {
         let code = answer["error"]["code"].as_str().unwrap_or("unknown");
         let message = answer["error"]["message"].as_str().unwrap_or("");
         bail!("refused ({status}, {code}): {message}");
     }
-    let index = answer["index"].as_u64().context("the answer has no index")?;
+    let index = answer["index"]
+        .as_u64()
+        .context("the answer has no index")?;
     if let Some(vkey) = vkey {
         let verifier = read_verifier(vkey)?;
-        let note = answer["checkpoint"].as_str().context("the answer has no checkpoint")?;
-        let checkpoint = Checkpoint::open(note, &verifier).context("the checkpoint in the answer is not valid")?;
+        let note = answer["checkpoint"]
+            .as_str()
+            .context("the answer has no checkpoint")?;
+        let checkpoint = Checkpoint::open(note, &verifier)
+            .context("the checkpoint in the answer is not valid")?;
         let entry = statement::canonical_json(&answer["entry"]);
         let proof = answer["inclusion_proof"]
             .as_array()
@@ -219,24 +257,53 @@ async fn submit(server: &str, vkey: Option<&Path>, file: &Path) -> Result<()> {
             .map(|h| h.as_str().and_then(|s| Hash::from_base64(s).ok()))
             .collect::<Option<Vec<_>>>()
             .context("the inclusion proof is malformed")?;
-        verify_inclusion(index, checkpoint.size, &leaf_hash(&entry), &proof, &checkpoint.root)
-            .context("the inclusion proof in the answer does not verify")?;
-        println!("verified: entry {index} is in the log of {} entries signed by {}", checkpoint.size, verifier.name());
+        verify_inclusion(
+            index,
+            checkpoint.size,
+            &leaf_hash(&entry),
+            &proof,
+            &checkpoint.root,
+        )
+        .context("the inclusion proof in the answer does not verify")?;
+        println!(
+            "verified: entry {index} is in the log of {} entries signed by {}",
+            checkpoint.size,
+            verifier.name()
+        );
     }
-    let word = if status.as_u16() == 201 { "appended" } else { "already present" };
-    println!("{word}: entry {index}, leaf hash {}", answer["leaf_hash"].as_str().unwrap_or(""));
+    let word = if status.as_u16() == 201 {
+        "appended"
+    } else {
+        "already present"
+    };
+    println!(
+        "{word}: entry {index}, leaf hash {}",
+        answer["leaf_hash"].as_str().unwrap_or("")
+    );
     Ok(())
 }
 
-async fn serve(listen: &str, database: &str, keys_dir: &Path, init: bool, origin: Option<&str>, demo: bool) -> Result<()> {
+async fn serve(
+    listen: &str,
+    database: &str,
+    keys_dir: &Path,
+    init: bool,
+    origin: Option<&str>,
+    demo: bool,
+) -> Result<()> {
     let key_path = keys_dir.join(LEDGER_KEY_FILE);
     if !key_path.exists() {
         match (init, origin) {
             (true, Some(origin)) => {
                 let vkey = keys::init_ledger_keys(origin, keys_dir)?;
-                println!("created the ledger key {}; verifier key: {vkey}", key_path.display());
+                println!(
+                    "created the ledger key {}; verifier key: {vkey}",
+                    key_path.display()
+                );
             }
-            (true, None) => bail!("--init needs --origin, the ledger's unique name, such as karanganyar.go.id/prasasti"),
+            (true, None) => bail!(
+                "--init needs --origin, the ledger's unique name, such as karanganyar.go.id/prasasti"
+            ),
             (false, _) => bail!(
                 "there is no ledger key at {}. Create one with\n  prasasti init --origin <name> --keys {}\nor start with --init --origin <name>",
                 key_path.display(),
@@ -245,15 +312,26 @@ async fn serve(listen: &str, database: &str, keys_dir: &Path, init: bool, origin
         }
     }
     let signer = load_ledger_key(&key_path)?;
-    let store = Store::connect(database).await.with_context(|| format!("opening {database}"))?;
-    let ledger = Ledger::open(store, signer).await.context("opening the ledger")?;
+    let store = Store::connect(database)
+        .await
+        .with_context(|| format!("opening {database}"))?;
+    let ledger = Ledger::open(store, signer)
+        .await
+        .context("opening the ledger")?;
     if demo {
-        demo::seed(&ledger, keys_dir).await.context("adding the demonstration statements")?;
+        demo::seed(&ledger, keys_dir)
+            .await
+            .context("adding the demonstration statements")?;
     }
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
     let address = listener.local_addr()?;
     let checkpoint = ledger.latest_checkpoint().await?;
-    println!("prasasti serving ledger {} on http://{address}", ledger.origin());
+    println!(
+        "prasasti serving ledger {} on http://{address}",
+        ledger.origin()
+    );
     println!("  database: {database}");
     println!("  entries:  {}", checkpoint.tree_size);
     println!("  verifier key: {}", ledger.verifier().to_vkey_string());
@@ -286,15 +364,35 @@ fn default_state_file(origin: &str) -> Option<PathBuf> {
     let base = std::env::var_os("XDG_STATE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
-    let name: String = origin.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
+    let name: String = origin
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     Some(base.join("prasasti").join(format!("{name}.checkpoint")))
 }
 
-async fn verify_cmd(server: Option<String>, database: Option<String>, vkey: &Path, state: Option<PathBuf>) -> Result<()> {
+async fn verify_cmd(
+    server: Option<String>,
+    database: Option<String>,
+    vkey: &Path,
+    state: Option<PathBuf>,
+) -> Result<()> {
     let verifier = read_verifier(vkey)?;
     let source = match (server, database) {
-        (Some(server), _) => Source::Server { base: server.trim_end_matches('/').to_owned() },
-        (None, Some(database)) => Source::Database(Store::open(&database).await.with_context(|| format!("opening {database}"))?),
+        (Some(server), _) => Source::Server {
+            base: server.trim_end_matches('/').to_owned(),
+        },
+        (None, Some(database)) => Source::Database(
+            Store::open(&database)
+                .await
+                .with_context(|| format!("opening {database}"))?,
+        ),
         (None, None) => bail!("give --server URL or --database URL"),
     };
     let state_file = state.or_else(|| default_state_file(verifier.name()));
@@ -314,13 +412,21 @@ async fn verify_cmd(server: Option<String>, database: Option<String>, vkey: &Pat
                 verifier.name()
             );
             match report.previously_trusted {
-                Some(size) => println!("the log extends the checkpoint of {size} entries trusted before"),
-                None => println!("no earlier checkpoint was trusted; this one is remembered from now on"),
+                Some(size) => {
+                    println!("the log extends the checkpoint of {size} entries trusted before")
+                }
+                None => println!(
+                    "no earlier checkpoint was trusted; this one is remembered from now on"
+                ),
             }
             if let Some(path) = state_file {
                 println!("trusted checkpoint saved in {}", path.display());
             }
-            println!("{:.2} s, {:.0} entries/s", secs, report.entries as f64 / secs);
+            println!(
+                "{:.2} s, {:.0} entries/s",
+                secs,
+                report.entries as f64 / secs
+            );
             Ok(())
         }
         Err(e) => bail!("VERIFICATION FAILED: {e}"),
@@ -329,10 +435,16 @@ async fn verify_cmd(server: Option<String>, database: Option<String>, vkey: &Pat
 
 fn check_proof(vkey: &Path, proof: &Path, entry: &Path) -> Result<()> {
     let verifier = read_verifier(vkey)?;
-    let text = std::fs::read_to_string(proof).with_context(|| format!("reading {}", proof.display()))?;
+    let text =
+        std::fs::read_to_string(proof).with_context(|| format!("reading {}", proof.display()))?;
     let bundle = ProofBundle::parse(&text)?;
     let entry = std::fs::read(entry).with_context(|| format!("reading {}", entry.display()))?;
     let checkpoint = bundle.verify(&entry, &verifier)?;
-    println!("OK: the entry is entry {} of the log of {} entries signed by {}", bundle.index, checkpoint.size, verifier.name());
+    println!(
+        "OK: the entry is entry {} of the log of {} entries signed by {}",
+        bundle.index,
+        checkpoint.size,
+        verifier.name()
+    );
     Ok(())
 }

@@ -80,7 +80,8 @@ impl Entry {
     /// The envelope inside is not checked here: see
     /// [`VerifiedEnvelope::check`](super::statement::VerifiedEnvelope::check).
     pub fn parse(bytes: &[u8]) -> Result<Entry, EntryError> {
-        let entry: Entry = serde_json::from_slice(bytes).map_err(|e| EntryError::Malformed(e.to_string()))?;
+        let entry: Entry =
+            serde_json::from_slice(bytes).map_err(|e| EntryError::Malformed(e.to_string()))?;
         if entry.to_bytes() != bytes {
             return Err(EntryError::NotCanonical);
         }

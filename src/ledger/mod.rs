@@ -109,7 +109,11 @@ impl Ledger {
                 "this database belongs to the ledger with key {stored}, not {vkey}"
             )));
         }
-        let inner = Arc::new(Inner { store, signer, verifier });
+        let inner = Arc::new(Inner {
+            store,
+            signer,
+            verifier,
+        });
         inner.ensure_checkpoint().await?;
         let (jobs, rx) = mpsc::channel(4 * MAX_BATCH);
         tokio::spawn(appender(inner.clone(), rx));
@@ -136,7 +140,10 @@ impl Ledger {
     /// existing entry; a different envelope with a used id is a conflict.
     pub async fn submit(&self, envelope: VerifiedEnvelope) -> Result<Appended, LedgerError> {
         let (reply, rx) = oneshot::channel();
-        self.jobs.send(Job { envelope, reply }).await.map_err(|_| LedgerError::Closed)?;
+        self.jobs
+            .send(Job { envelope, reply })
+            .await
+            .map_err(|_| LedgerError::Closed)?;
         rx.await.map_err(|_| LedgerError::Closed)?
     }
 
@@ -146,13 +153,21 @@ impl Ledger {
     }
 
     /// The inclusion proof of `index` in the tree of `size` entries, and that tree's root.
-    pub async fn inclusion_proof(&self, index: u64, size: u64) -> Result<(Vec<Hash>, Hash), LedgerError> {
+    pub async fn inclusion_proof(
+        &self,
+        index: u64,
+        size: u64,
+    ) -> Result<(Vec<Hash>, Hash), LedgerError> {
         self.inner.check_size(size).await?;
         if index >= size {
-            return Err(LedgerError::OutOfRange(format!("index {index} is not below tree size {size}")));
+            return Err(LedgerError::OutOfRange(format!(
+                "index {index} is not below tree size {size}"
+            )));
         }
         let ranges = proof::inclusion_ranges(index, size)?;
-        self.inner.proof_with_root(&ranges, size, &HashMap::new()).await
+        self.inner
+            .proof_with_root(&ranges, size, &HashMap::new())
+            .await
     }
 
     /// The consistency proof between the trees of `old` and `new` entries.
@@ -164,13 +179,21 @@ impl Ledger {
             )));
         }
         let ranges = proof::consistency_ranges(old, new)?;
-        Ok(self.inner.proof_with_root(&ranges, new, &HashMap::new()).await?.0)
+        Ok(self
+            .inner
+            .proof_with_root(&ranges, new, &HashMap::new())
+            .await?
+            .0)
     }
 
     /// The root hash of the tree of `size` entries.
     pub async fn root_at(&self, size: u64) -> Result<Hash, LedgerError> {
         self.inner.check_size(size).await?;
-        Ok(self.inner.proof_with_root(&[], size, &HashMap::new()).await?.1)
+        Ok(self
+            .inner
+            .proof_with_root(&[], size, &HashMap::new())
+            .await?
+            .1)
     }
 
     /// The bytes of a tile, or `None` when the log does not have it (yet).
@@ -182,13 +205,24 @@ impl Ledger {
         let range = tile.node_range();
         match tile.kind {
             TileKind::Hashes { .. } => {
-                let hashes = self.inner.store.level_hashes(tile.tree_level(), range).await?;
+                let hashes = self
+                    .inner
+                    .store
+                    .level_hashes(tile.tree_level(), range)
+                    .await?;
                 Ok(Some(hashes.iter().flat_map(|h| h.0).collect()))
             }
             TileKind::Entries => {
-                let entries = self.inner.store.entries(range.start, range.end - range.start).await?;
+                let entries = self
+                    .inner
+                    .store
+                    .entries(range.start, range.end - range.start)
+                    .await?;
                 if entries.len() as u64 != range.end - range.start {
-                    return Err(StoreError::Corrupt(format!("entries {range:?} are not all stored")).into());
+                    return Err(StoreError::Corrupt(format!(
+                        "entries {range:?} are not all stored"
+                    ))
+                    .into());
                 }
                 let bundle = tile::encode_entry_bundle(entries.iter().map(|e| e.body.as_slice()))
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -226,7 +260,10 @@ impl Inner {
     ) -> Result<(Vec<Hash>, Hash), LedgerError> {
         let mut all = ranges.to_vec();
         all.push(0..size);
-        let wanted: Vec<NodeId> = proof::nodes_for(&all).into_iter().filter(|id| !known.contains_key(id)).collect();
+        let wanted: Vec<NodeId> = proof::nodes_for(&all)
+            .into_iter()
+            .filter(|id| !known.contains_key(id))
+            .collect();
         let mut nodes = self.store.nodes(&wanted).await?;
         nodes.extend(known.iter().map(|(k, v)| (*k, *v)));
         let hashes = proof::assemble(ranges, &nodes)?;
@@ -235,11 +272,20 @@ impl Inner {
     }
 
     fn sign_checkpoint(&self, size: u64, root: Hash) -> Result<StoredCheckpoint, LedgerError> {
-        let checkpoint = Checkpoint { origin: self.signer.name().to_owned(), size, root };
+        let checkpoint = Checkpoint {
+            origin: self.signer.name().to_owned(),
+            size,
+            root,
+        };
         let note = checkpoint
             .sign(&self.signer)
             .map_err(|e| LedgerError::WrongLedger(format!("cannot sign a checkpoint: {e}")))?;
-        Ok(StoredCheckpoint { tree_size: size, root, note, signed_at: format_time(Utc::now()) })
+        Ok(StoredCheckpoint {
+            tree_size: size,
+            root,
+            note,
+            signed_at: format_time(Utc::now()),
+        })
     }
 
     /// Makes sure the current tree size has a signed checkpoint (a new, empty
@@ -255,7 +301,8 @@ impl Inner {
                     .iter()
                     .map(|id| nodes.get(id).copied().ok_or(ProofError::MissingNode(*id)))
                     .collect::<Result<Vec<_>, _>>()?;
-                let range = CompactRange::from_hashes(size, &hashes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let range = CompactRange::from_hashes(size, &hashes)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 let checkpoint = self.sign_checkpoint(size, range.root())?;
                 tx.insert(&[], &[], &checkpoint).await?;
                 tx.commit().await?;
@@ -266,16 +313,25 @@ impl Inner {
     }
 
     /// Appends a batch in one transaction with one checkpoint.
-    async fn append_batch(&self, batch: &[VerifiedEnvelope]) -> Result<Vec<Result<Appended, LedgerError>>, LedgerError> {
+    async fn append_batch(
+        &self,
+        batch: &[VerifiedEnvelope],
+    ) -> Result<Vec<Result<Appended, LedgerError>>, LedgerError> {
         let (outcomes, checkpoint, new_nodes) = retrying(|| self.try_append_batch(batch)).await?;
         let mut results = Vec::with_capacity(outcomes.len());
         for outcome in outcomes {
             results.push(match outcome {
                 Outcome::Conflict { id, index } => Err(LedgerError::Conflict { id, index }),
-                Outcome::Placed { index, leaf_hash, entry, created } => {
+                Outcome::Placed {
+                    index,
+                    leaf_hash,
+                    entry,
+                    created,
+                } => {
                     let ranges = proof::inclusion_ranges(index, checkpoint.tree_size)?;
-                    let (inclusion_proof, _) =
-                        self.proof_with_root(&ranges, checkpoint.tree_size, &new_nodes).await?;
+                    let (inclusion_proof, _) = self
+                        .proof_with_root(&ranges, checkpoint.tree_size, &new_nodes)
+                        .await?;
                     Ok(Appended {
                         index,
                         leaf_hash,
@@ -313,7 +369,8 @@ impl Inner {
             .iter()
             .map(|id| stored.get(id).copied().ok_or(ProofError::MissingNode(*id)))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut range = CompactRange::from_hashes(size, &hashes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut range = CompactRange::from_hashes(size, &hashes)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
 
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut entries = Vec::new();
@@ -324,7 +381,10 @@ impl Inner {
                 outcomes.push(if digest == envelope.digest {
                     Pending::Existing(index)
                 } else {
-                    Pending::Conflict { id: envelope.statement_id.clone(), index }
+                    Pending::Conflict {
+                        id: envelope.statement_id.clone(),
+                        index,
+                    }
                 });
                 continue;
             }
@@ -369,19 +429,32 @@ impl Inner {
             placed.push(match outcome {
                 Pending::New(index) => {
                     let (leaf_hash, entry) = bodies[&index].clone();
-                    Outcome::Placed { index, leaf_hash, entry, created: true }
+                    Outcome::Placed {
+                        index,
+                        leaf_hash,
+                        entry,
+                        created: true,
+                    }
                 }
                 Pending::Existing(index) => {
                     if let Some((leaf_hash, entry)) = bodies.get(&index).cloned() {
                         // The same envelope twice in one batch.
-                        Outcome::Placed { index, leaf_hash, entry, created: false }
+                        Outcome::Placed {
+                            index,
+                            leaf_hash,
+                            entry,
+                            created: false,
+                        }
                     } else {
-                        let stored = self
-                            .store
-                            .entry(index)
-                            .await?
-                            .ok_or_else(|| StoreError::Corrupt(format!("entry {index} vanished")))?;
-                        Outcome::Placed { index, leaf_hash: stored.leaf_hash, entry: stored.body, created: false }
+                        let stored = self.store.entry(index).await?.ok_or_else(|| {
+                            StoreError::Corrupt(format!("entry {index} vanished"))
+                        })?;
+                        Outcome::Placed {
+                            index,
+                            leaf_hash: stored.leaf_hash,
+                            entry: stored.body,
+                            created: false,
+                        }
                     }
                 }
                 Pending::Conflict { id, index } => Outcome::Conflict { id, index },
@@ -398,8 +471,16 @@ enum Pending {
 }
 
 enum Outcome {
-    Placed { index: u64, leaf_hash: Hash, entry: Vec<u8>, created: bool },
-    Conflict { id: String, index: u64 },
+    Placed {
+        index: u64,
+        leaf_hash: Hash,
+        entry: Vec<u8>,
+        created: bool,
+    },
+    Conflict {
+        id: String,
+        index: u64,
+    },
 }
 
 /// Runs a whole transaction again when the database says a retry may succeed.
@@ -444,7 +525,9 @@ async fn appender(inner: Arc<Inner>, mut jobs: mpsc::Receiver<Job>) {
                 tracing::error!(error = %e, entries = batch.len(), "append failed");
                 let message = e.to_string();
                 for job in batch {
-                    let _ = job.reply.send(Err(LedgerError::AppendFailed(message.clone())));
+                    let _ = job
+                        .reply
+                        .send(Err(LedgerError::AppendFailed(message.clone())));
                 }
             }
         }

@@ -66,7 +66,9 @@ pub enum EnvelopeError {
     #[error("the payload is not a JSON object: {0}")]
     PayloadNotObject(String),
     /// The payload is not in RFC 8785 canonical form.
-    #[error("the payload is not RFC 8785 canonical JSON (sort keys, no whitespace, canonical numbers and strings)")]
+    #[error(
+        "the payload is not RFC 8785 canonical JSON (sort keys, no whitespace, canonical numbers and strings)"
+    )]
     NotCanonical,
     /// No signatures.
     #[error("the envelope has no signature")]
@@ -138,7 +140,15 @@ impl EnvelopeError {
 /// `"DSSEv1" SP LEN(type) SP type SP LEN(body) SP body`.
 pub fn pae(payload_type: &str, body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(payload_type.len() + body.len() + 32);
-    out.extend_from_slice(format!("DSSEv1 {} {} {} ", payload_type.len(), payload_type, body.len()).as_bytes());
+    out.extend_from_slice(
+        format!(
+            "DSSEv1 {} {} {} ",
+            payload_type.len(),
+            payload_type,
+            body.len()
+        )
+        .as_bytes(),
+    );
     out.extend_from_slice(body);
     out
 }
@@ -151,7 +161,9 @@ pub fn canonical_json(value: &impl Serialize) -> Vec<u8> {
 /// Checks a statement `id`: 1 to 128 characters of `[A-Za-z0-9._:-]`.
 pub fn is_valid_id(id: &str) -> bool {
     (1..=MAX_ID_LEN).contains(&id.len())
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
 }
 
 /// Checks a statement `type`: a lowercase letter, then up to 63 of
@@ -159,7 +171,8 @@ pub fn is_valid_id(id: &str) -> bool {
 pub fn is_valid_type(t: &str) -> bool {
     (1..=MAX_TYPE_LEN).contains(&t.len())
         && t.as_bytes()[0].is_ascii_lowercase()
-        && t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+        && t.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
 }
 
 /// An envelope that passed every rule: canonical payload, known type, all
@@ -199,10 +212,12 @@ impl VerifiedEnvelope {
         let payload = STANDARD
             .decode(envelope.payload.as_bytes())
             .map_err(|_| EnvelopeError::PayloadEncoding)?;
-        let value: Value =
-            serde_json::from_slice(&payload).map_err(|e| EnvelopeError::PayloadNotObject(e.to_string()))?;
+        let value: Value = serde_json::from_slice(&payload)
+            .map_err(|e| EnvelopeError::PayloadNotObject(e.to_string()))?;
         let Value::Object(statement) = value else {
-            return Err(EnvelopeError::PayloadNotObject("it is not an object".into()));
+            return Err(EnvelopeError::PayloadNotObject(
+                "it is not an object".into(),
+            ));
         };
         if canonical_json(&statement) != payload {
             return Err(EnvelopeError::NotCanonical);
@@ -220,10 +235,14 @@ impl VerifiedEnvelope {
                 .and_then(|b| Signature::from_slice(&b).ok())
                 .ok_or(EnvelopeError::BadSignatureEncoding { position })?;
             if signers.contains(&key) {
-                return Err(EnvelopeError::DuplicateKey { keyid: s.keyid.clone() });
+                return Err(EnvelopeError::DuplicateKey {
+                    keyid: s.keyid.clone(),
+                });
             }
             key.verify_strict(&message, &sig)
-                .map_err(|_| EnvelopeError::InvalidSignature { keyid: s.keyid.clone() })?;
+                .map_err(|_| EnvelopeError::InvalidSignature {
+                    keyid: s.keyid.clone(),
+                })?;
             signers.push(key);
         }
         let field = |name: &'static str| statement.get(name).and_then(Value::as_str);
@@ -232,7 +251,10 @@ impl VerifiedEnvelope {
             problem: "required, a string: the ledger's origin",
         })?;
         if ledger != origin {
-            return Err(EnvelopeError::WrongLedger { expected: origin.to_owned(), found: ledger.to_owned() });
+            return Err(EnvelopeError::WrongLedger {
+                expected: origin.to_owned(),
+                found: ledger.to_owned(),
+            });
         }
         let statement_type = field("type")
             .filter(|t| is_valid_type(t))
@@ -249,7 +271,14 @@ impl VerifiedEnvelope {
             })?
             .to_owned();
         let digest = sha256(&canonical_json(&envelope));
-        Ok(VerifiedEnvelope { envelope, statement, statement_type, statement_id, signers, digest })
+        Ok(VerifiedEnvelope {
+            envelope,
+            statement,
+            statement_type,
+            statement_id,
+            signers,
+            digest,
+        })
     }
 }
 
@@ -292,7 +321,10 @@ pub fn cosign(envelope: &mut Envelope, key: &SigningKey) -> Result<(), EnvelopeE
         .decode(envelope.payload.as_bytes())
         .map_err(|_| EnvelopeError::PayloadEncoding)?;
     let sig = key.sign(&pae(&envelope.payload_type, &payload));
-    envelope.signatures.push(EnvelopeSignature { keyid, sig: STANDARD.encode(sig.to_bytes()) });
+    envelope.signatures.push(EnvelopeSignature {
+        keyid,
+        sig: STANDARD.encode(sig.to_bytes()),
+    });
     Ok(())
 }
 
@@ -302,7 +334,10 @@ mod tests {
 
     #[test]
     fn pae_matches_the_dsse_vector() {
-        assert_eq!(pae("http://example.com/HelloWorld", b"hello world"), b"DSSEv1 29 http://example.com/HelloWorld 11 hello world");
+        assert_eq!(
+            pae("http://example.com/HelloWorld", b"hello world"),
+            b"DSSEv1 29 http://example.com/HelloWorld 11 hello world"
+        );
     }
 
     #[test]

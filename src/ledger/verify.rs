@@ -49,7 +49,9 @@ pub enum VerifyError {
         problem: String,
     },
     /// The entries do not hash to the checkpoint's root.
-    #[error("the entries hash to root {computed}, but the checkpoint of size {size} says {expected}")]
+    #[error(
+        "the entries hash to root {computed}, but the checkpoint of size {size} says {expected}"
+    )]
     Root {
         /// Tree size.
         size: u64,
@@ -59,7 +61,9 @@ pub enum VerifyError {
         computed: Hash,
     },
     /// The log is smaller than a checkpoint trusted earlier.
-    #[error("the log was rolled back: it now has {size} entries, but a checkpoint of {trusted} entries was trusted before")]
+    #[error(
+        "the log was rolled back: it now has {size} entries, but a checkpoint of {trusted} entries was trusted before"
+    )]
     Rollback {
         /// Size now.
         size: u64,
@@ -67,7 +71,9 @@ pub enum VerifyError {
         trusted: u64,
     },
     /// The first entries no longer hash to a root trusted earlier.
-    #[error("the log was rewritten: its first {size} entries hash to {computed}, but the checkpoint trusted before says {trusted}")]
+    #[error(
+        "the log was rewritten: its first {size} entries hash to {computed}, but the checkpoint trusted before says {trusted}"
+    )]
     Fork {
         /// Size of the trusted checkpoint.
         size: u64,
@@ -127,8 +133,8 @@ pub async fn verify(source: &Source, options: &Options) -> Result<Report, Verify
     let started = Instant::now();
     let origin = options.verifier.name().to_owned();
     let note = fetch_checkpoint(source).await?;
-    let checkpoint =
-        Checkpoint::open(&note, &options.verifier).map_err(|e| VerifyError::Checkpoint(e.to_string()))?;
+    let checkpoint = Checkpoint::open(&note, &options.verifier)
+        .map_err(|e| VerifyError::Checkpoint(e.to_string()))?;
 
     let trusted = match &options.state_file {
         Some(path) => load_state(path, &options.verifier)?,
@@ -137,7 +143,10 @@ pub async fn verify(source: &Source, options: &Options) -> Result<Report, Verify
     if let Some(t) = &trusted
         && t.size > checkpoint.size
     {
-        return Err(VerifyError::Rollback { size: checkpoint.size, trusted: t.size });
+        return Err(VerifyError::Rollback {
+            size: checkpoint.size,
+            trusted: t.size,
+        });
     }
     // Roots the entries must reproduce at given sizes.
     let mut expected_roots: BTreeMap<u64, (Hash, &'static str)> = BTreeMap::new();
@@ -145,9 +154,15 @@ pub async fn verify(source: &Source, options: &Options) -> Result<Report, Verify
         expected_roots.insert(t.size, (t.root, "trusted"));
     }
     if let Source::Database(store) = source {
-        for stored in store.checkpoints().await.map_err(|e| VerifyError::Fetch(e.to_string()))? {
+        for stored in store
+            .checkpoints()
+            .await
+            .map_err(|e| VerifyError::Fetch(e.to_string()))?
+        {
             if stored.tree_size <= checkpoint.size {
-                expected_roots.entry(stored.tree_size).or_insert((stored.root, "stored"));
+                expected_roots
+                    .entry(stored.tree_size)
+                    .or_insert((stored.root, "stored"));
             }
         }
     }
@@ -155,8 +170,10 @@ pub async fn verify(source: &Source, options: &Options) -> Result<Report, Verify
     let bar = if options.progress {
         let bar = ProgressBar::new(checkpoint.size);
         bar.set_style(
-            ProgressStyle::with_template("{spinner} verifying [{bar:40}] {pos}/{len} entries ({per_sec}, eta {eta})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "{spinner} verifying [{bar:40}] {pos}/{len} entries ({per_sec}, eta {eta})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar
     } else {
@@ -179,8 +196,10 @@ pub async fn verify(source: &Source, options: &Options) -> Result<Report, Verify
         let bodies = chunk.bodies;
         // Signatures dominate the cost: check them on every core.
         let (bodies, checked) = tokio::task::spawn_blocking(move || {
-            let checked: Vec<Result<(Entry, VerifiedEnvelope), String>> =
-                bodies.par_iter().map(|body| check_entry(body, &origin)).collect();
+            let checked: Vec<Result<(Entry, VerifiedEnvelope), String>> = bodies
+                .par_iter()
+                .map(|body| check_entry(body, &origin))
+                .collect();
             (bodies, checked)
         })
         .await
@@ -194,26 +213,33 @@ pub async fn verify(source: &Source, options: &Options) -> Result<Report, Verify
             }
             if entry.prev != prev.to_hex() {
                 return Err(bad(format!(
-                    "prev is {}, but the previous entry's leaf hash is {}",
+                    "prev is {}, but entry {} hashes to {}: one of the two was altered",
                     entry.prev,
+                    index.wrapping_sub(1),
                     prev.to_hex()
                 )));
             }
             let time = parse_time(&entry.recorded_at);
             if time < last_time {
-                return Err(bad(format!("recorded_at {} goes back in time", entry.recorded_at)));
+                return Err(bad(format!(
+                    "recorded_at {} goes back in time",
+                    entry.recorded_at
+                )));
             }
             last_time = time;
             if !seen_ids.insert(envelope.statement_id.clone()) {
-                return Err(bad(format!("statement id {:?} was already used", envelope.statement_id)));
+                return Err(bad(format!(
+                    "statement id {:?} was already used",
+                    envelope.statement_id
+                )));
             }
             let leaf = leaf_hash(body);
             if let Some(stored) = &chunk.stored_leaves
                 && stored[offset] != leaf
             {
                 return Err(bad(format!(
-                    "the stored leaf hash {} is not the hash of the entry, {}",
-                    stored[offset], leaf
+                    "the entry hashes to {leaf}, but the log's tree holds {} for it: the entry was altered",
+                    stored[offset]
                 )));
             }
             signatures += envelope.signers.len() as u64;
@@ -223,7 +249,9 @@ pub async fn verify(source: &Source, options: &Options) -> Result<Report, Verify
         }
         bar.inc(bodies.len() as u64);
     }
-    producer.await.map_err(|e| VerifyError::Fetch(e.to_string()))?;
+    producer
+        .await
+        .map_err(|e| VerifyError::Fetch(e.to_string()))?;
     bar.finish_and_clear();
 
     if range.size() != checkpoint.size {
@@ -234,7 +262,11 @@ pub async fn verify(source: &Source, options: &Options) -> Result<Report, Verify
         )));
     }
     if range.root() != checkpoint.root {
-        return Err(VerifyError::Root { size: checkpoint.size, expected: checkpoint.root, computed: range.root() });
+        return Err(VerifyError::Root {
+            size: checkpoint.size,
+            expected: checkpoint.root,
+            computed: range.root(),
+        });
     }
     if let Some(path) = &options.state_file {
         save_state(path, &note)?;
@@ -261,7 +293,11 @@ fn check_root(
         return Ok(());
     }
     if *kind == "trusted" && trusted.is_some() {
-        return Err(VerifyError::Fork { size: range.size(), trusted: *root, computed });
+        return Err(VerifyError::Fork {
+            size: range.size(),
+            trusted: *root,
+            computed,
+        });
     }
     Err(VerifyError::Stored(format!(
         "the stored checkpoint of size {} has root {root}, the entries give {computed}",
@@ -272,15 +308,16 @@ fn check_root(
 /// Everything about one entry that does not depend on its neighbours.
 fn check_entry(body: &[u8], origin: &str) -> Result<(Entry, VerifiedEnvelope), String> {
     let entry = Entry::parse(body).map_err(|e| e.to_string())?;
-    let envelope = VerifiedEnvelope::check(entry.envelope.clone(), origin).map_err(|e| e.to_string())?;
+    let envelope =
+        VerifiedEnvelope::check(entry.envelope.clone(), origin).map_err(|e| e.to_string())?;
     Ok((entry, envelope))
 }
 
 async fn fetch_checkpoint(source: &Source) -> Result<String, VerifyError> {
     match source {
-        Source::Server { base } => http_get(&format!("{base}/checkpoint"))
-            .await
-            .and_then(|b| String::from_utf8(b).map_err(|_| VerifyError::Checkpoint("not UTF-8".into()))),
+        Source::Server { base } => http_get(&format!("{base}/checkpoint")).await.and_then(|b| {
+            String::from_utf8(b).map_err(|_| VerifyError::Checkpoint("not UTF-8".into()))
+        }),
         Source::Database(store) => store
             .latest_checkpoint()
             .await
@@ -291,11 +328,29 @@ async fn fetch_checkpoint(source: &Source) -> Result<String, VerifyError> {
 }
 
 async fn http_get(url: &str) -> Result<Vec<u8>, VerifyError> {
-    let response = reqwest::get(url).await.map_err(|e| VerifyError::Fetch(format!("{url}: {e}")))?;
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    let client = CLIENT.get_or_init(|| {
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .build()
+            .unwrap_or_default()
+    });
+    let response = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| VerifyError::Fetch(format!("{url}: {e}")))?;
     if !response.status().is_success() {
-        return Err(VerifyError::Fetch(format!("{url}: HTTP {}", response.status())));
+        return Err(VerifyError::Fetch(format!(
+            "{url}: HTTP {}",
+            response.status()
+        )));
     }
-    Ok(response.bytes().await.map_err(|e| VerifyError::Fetch(format!("{url}: {e}")))?.to_vec())
+    Ok(response
+        .bytes()
+        .await
+        .map_err(|e| VerifyError::Fetch(format!("{url}: {e}")))?
+        .to_vec())
 }
 
 /// Reads the log tile by tile, ahead of the verification.
@@ -315,26 +370,71 @@ async fn fetch_chunks(source: Source, size: u64, tx: mpsc::Sender<Result<Chunk, 
 async fn fetch_chunk(source: &Source, start: u64, width: u64) -> Result<Chunk, VerifyError> {
     match source {
         Source::Server { base } => {
-            let tile = Tile { kind: TileKind::Entries, index: start / TILE_WIDTH, width: width as u16 };
+            let index = start / TILE_WIDTH;
+            let tile = Tile {
+                kind: TileKind::Entries,
+                index,
+                width: width as u16,
+            };
             let bytes = http_get(&format!("{base}/{tile}")).await?;
-            let bodies = tile::decode_entry_bundle(&bytes).map_err(|e| VerifyError::Fetch(format!("{tile}: {e}")))?;
+            let bodies = tile::decode_entry_bundle(&bytes)
+                .map_err(|e| VerifyError::Fetch(format!("{tile}: {e}")))?;
             if bodies.len() as u64 != width {
-                return Err(VerifyError::Fetch(format!("{tile} holds {} entries, not {width}", bodies.len())));
+                return Err(VerifyError::Fetch(format!(
+                    "{tile} holds {} entries, not {width}",
+                    bodies.len()
+                )));
             }
-            Ok(Chunk { start, bodies, stored_leaves: None })
+            // The leaf hashes the server's tree holds, to say which entry
+            // differs from them rather than only that the chain broke.
+            let hash_tile = Tile {
+                kind: TileKind::Hashes { level: 0 },
+                index,
+                width: width as u16,
+            };
+            let bytes = http_get(&format!("{base}/{hash_tile}")).await?;
+            if bytes.len() as u64 != width * 32 {
+                return Err(VerifyError::Fetch(format!(
+                    "{hash_tile} holds {} bytes, not {}",
+                    bytes.len(),
+                    width * 32
+                )));
+            }
+            let leaves = bytes
+                .chunks(32)
+                .map(|c| Hash::from_slice(c).expect("32-byte chunks"))
+                .collect();
+            Ok(Chunk {
+                start,
+                bodies,
+                stored_leaves: Some(leaves),
+            })
         }
         Source::Database(store) => {
-            let rows = store.entries(start, width).await.map_err(|e| VerifyError::Fetch(e.to_string()))?;
+            let rows = store
+                .entries(start, width)
+                .await
+                .map_err(|e| VerifyError::Fetch(e.to_string()))?;
             for (offset, row) in rows.iter().enumerate() {
                 if row.index != start + offset as u64 {
-                    return Err(VerifyError::Entry { index: start + offset as u64, problem: "missing from the database".into() });
+                    return Err(VerifyError::Entry {
+                        index: start + offset as u64,
+                        problem: "missing from the database".into(),
+                    });
                 }
             }
             if rows.len() as u64 != width {
-                return Err(VerifyError::Entry { index: start + rows.len() as u64, problem: "missing from the database".into() });
+                return Err(VerifyError::Entry {
+                    index: start + rows.len() as u64,
+                    problem: "missing from the database".into(),
+                });
             }
             let stored_leaves = rows.iter().map(|r| r.leaf_hash).collect();
-            Ok(Chunk { start, bodies: rows.into_iter().map(|r| r.body).collect(), stored_leaves: Some(stored_leaves) })
+            Ok(Chunk {
+                start,
+                bodies: rows.into_iter().map(|r| r.body).collect(),
+                stored_leaves: Some(stored_leaves),
+            })
         }
     }
 }
@@ -343,15 +443,26 @@ fn load_state(path: &PathBuf, verifier: &NoteVerifier) -> Result<Option<Checkpoi
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(VerifyError::State { path: path.clone(), problem: e.to_string() }),
+        Err(e) => {
+            return Err(VerifyError::State {
+                path: path.clone(),
+                problem: e.to_string(),
+            });
+        }
     };
     Checkpoint::open(&text, verifier)
         .map(Some)
-        .map_err(|e| VerifyError::State { path: path.clone(), problem: format!("not a checkpoint signed by this log: {e}") })
+        .map_err(|e| VerifyError::State {
+            path: path.clone(),
+            problem: format!("not a checkpoint signed by this log: {e}"),
+        })
 }
 
 fn save_state(path: &PathBuf, note: &str) -> Result<(), VerifyError> {
-    let fail = |e: std::io::Error| VerifyError::State { path: path.clone(), problem: e.to_string() };
+    let fail = |e: std::io::Error| VerifyError::State {
+        path: path.clone(),
+        problem: e.to_string(),
+    };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(fail)?;
     }

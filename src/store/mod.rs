@@ -11,9 +11,10 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
-    DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqliteTransactionMode,
-    Statement, TransactionOptions, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectOptions, ConnectionTrait, Database,
+    DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, SqliteTransactionMode, Statement, TransactionOptions,
+    TransactionTrait,
 };
 
 use self::entities::{checkpoint, entry, meta, tree_node};
@@ -39,14 +40,28 @@ impl StoreError {
     /// failure or deadlock on PostgreSQL, a busy or locked database on SQLite,
     /// or a lost race on a unique key.
     pub fn is_retryable(&self) -> bool {
-        let StoreError::Db(err) = self else { return false };
-        if matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) {
+        let StoreError::Db(err) = self else {
+            return false;
+        };
+        if matches!(
+            err.sql_err(),
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+        ) {
             return true;
         }
         let text = err.to_string();
-        ["40001", "40P01", "database is locked", "database table is locked", "SQLITE_BUSY", "(code: 5)", "(code: 517)", "(code: 6)"]
-            .iter()
-            .any(|needle| text.contains(needle))
+        [
+            "40001",
+            "40P01",
+            "database is locked",
+            "database table is locked",
+            "SQLITE_BUSY",
+            "(code: 5)",
+            "(code: 517)",
+            "(code: 6)",
+        ]
+        .iter()
+        .any(|needle| text.contains(needle))
     }
 }
 
@@ -130,7 +145,8 @@ const MIGRATE_LOCK: i64 = APPEND_LOCK + 1;
 const INSERT_CHUNK: usize = 1000;
 
 fn hash_from(bytes: &[u8], what: &str) -> Result<Hash, StoreError> {
-    Hash::from_slice(bytes).map_err(|_| StoreError::Corrupt(format!("{what} is {} bytes, not 32", bytes.len())))
+    Hash::from_slice(bytes)
+        .map_err(|_| StoreError::Corrupt(format!("{what} is {} bytes, not 32", bytes.len())))
 }
 
 fn index_from(value: i64, what: &str) -> Result<u64, StoreError> {
@@ -165,7 +181,10 @@ impl StoredCheckpoint {
 }
 
 /// Reads shared by [`Store`] and [`AppendTx`].
-async fn read_nodes<C: ConnectionTrait>(db: &C, ids: &[NodeId]) -> Result<HashMap<NodeId, Hash>, StoreError> {
+async fn read_nodes<C: ConnectionTrait>(
+    db: &C,
+    ids: &[NodeId],
+) -> Result<HashMap<NodeId, Hash>, StoreError> {
     let mut out = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(200) {
         let mut cond = Condition::any();
@@ -190,7 +209,11 @@ async fn read_nodes<C: ConnectionTrait>(db: &C, ids: &[NodeId]) -> Result<HashMa
 async fn read_head<C: ConnectionTrait>(db: &C) -> Result<Option<Head>, StoreError> {
     let last = entry::Entity::find()
         .select_only()
-        .columns([entry::Column::Idx, entry::Column::LeafHash, entry::Column::RecordedAt])
+        .columns([
+            entry::Column::Idx,
+            entry::Column::LeafHash,
+            entry::Column::RecordedAt,
+        ])
         .order_by_desc(entry::Column::Idx)
         .limit(1)
         .into_tuple::<(i64, Vec<u8>, String)>()
@@ -225,11 +248,15 @@ impl Store {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
         let mut options = ConnectOptions::new(url.to_owned());
-        options.sqlx_logging(false).max_connections(16).min_connections(1);
+        options
+            .sqlx_logging(false)
+            .max_connections(16)
+            .min_connections(1);
         if backend == Backend::Sqlite {
             // Every pooled connection gets the same pragmas: sqlx applies
             // these options to each connection it opens.
-            SqliteConnectOptions::from_str(url).map_err(|_| StoreError::UnsupportedUrl(url.to_owned()))?;
+            SqliteConnectOptions::from_str(url)
+                .map_err(|_| StoreError::UnsupportedUrl(url.to_owned()))?;
             options.map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {
                 o.create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
@@ -274,7 +301,10 @@ impl Store {
 
     /// A ledger fact, such as its origin.
     pub async fn meta(&self, name: &str) -> Result<Option<String>, StoreError> {
-        Ok(meta::Entity::find_by_id(name.to_owned()).one(&self.db).await?.map(|m| m.value))
+        Ok(meta::Entity::find_by_id(name.to_owned())
+            .one(&self.db)
+            .await?
+            .map(|m| m.value))
     }
 
     /// Records a ledger fact unless it is already there; returns the stored value.
@@ -282,11 +312,19 @@ impl Store {
         if let Some(existing) = self.meta(name).await? {
             return Ok(existing);
         }
-        let row = meta::ActiveModel { name: Set(name.to_owned()), value: Set(value.to_owned()) };
+        let row = meta::ActiveModel {
+            name: Set(name.to_owned()),
+            value: Set(value.to_owned()),
+        };
         match meta::Entity::insert(row).exec(&self.db).await {
             Ok(_) => Ok(value.to_owned()),
             // Another server recorded it first: theirs stands.
-            Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
+            Err(e)
+                if matches!(
+                    e.sql_err(),
+                    Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                ) =>
+            {
                 self.meta(name).await?.ok_or(StoreError::Db(e))
             }
             Err(e) => Err(e.into()),
@@ -366,7 +404,11 @@ impl Store {
     }
 
     /// The consecutive hashes of one tree level, for a hash tile.
-    pub async fn level_hashes(&self, level: u8, range: std::ops::Range<u64>) -> Result<Vec<Hash>, StoreError> {
+    pub async fn level_hashes(
+        &self,
+        level: u8,
+        range: std::ops::Range<u64>,
+    ) -> Result<Vec<Hash>, StoreError> {
         let rows = tree_node::Entity::find()
             .filter(tree_node::Column::Level.eq(i16::from(level)))
             .filter(tree_node::Column::Idx.gte(to_i64(range.start)))
@@ -381,7 +423,9 @@ impl Store {
                 rows.len()
             )));
         }
-        rows.iter().map(|m| hash_from(&m.hash, "node hash")).collect()
+        rows.iter()
+            .map(|m| hash_from(&m.hash, "node hash"))
+            .collect()
     }
 
     /// Begins an append: takes the log's write lock (`BEGIN IMMEDIATE` on
@@ -429,18 +473,31 @@ impl AppendTx {
     }
 
     /// Which of these statement ids are already in the log: id → (index, digest).
-    pub async fn find_statements(&self, ids: &[&str]) -> Result<HashMap<String, (u64, Hash)>, StoreError> {
+    pub async fn find_statements(
+        &self,
+        ids: &[&str],
+    ) -> Result<HashMap<String, (u64, Hash)>, StoreError> {
         let mut out = HashMap::new();
         for chunk in ids.chunks(INSERT_CHUNK) {
             let rows = entry::Entity::find()
                 .select_only()
-                .columns([entry::Column::StatementId, entry::Column::Idx, entry::Column::Digest])
+                .columns([
+                    entry::Column::StatementId,
+                    entry::Column::Idx,
+                    entry::Column::Digest,
+                ])
                 .filter(entry::Column::StatementId.is_in(chunk.iter().copied()))
                 .into_tuple::<(String, i64, Vec<u8>)>()
                 .all(&self.tx)
                 .await?;
             for (id, idx, digest) in rows {
-                out.insert(id, (index_from(idx, "entry index")?, hash_from(&digest, "entry digest")?));
+                out.insert(
+                    id,
+                    (
+                        index_from(idx, "entry index")?,
+                        hash_from(&digest, "entry digest")?,
+                    ),
+                );
             }
         }
         Ok(out)
@@ -448,7 +505,10 @@ impl AppendTx {
 
     /// Whether a checkpoint of exactly `size` was issued.
     pub async fn has_checkpoint(&self, size: u64) -> Result<bool, StoreError> {
-        Ok(checkpoint::Entity::find_by_id(to_i64(size)).one(&self.tx).await?.is_some())
+        Ok(checkpoint::Entity::find_by_id(to_i64(size))
+            .one(&self.tx)
+            .await?
+            .is_some())
     }
 
     /// Inserts entries, their new subtree hashes and the checkpoint covering them.

@@ -58,14 +58,18 @@ impl ProofBundle {
 
     /// Reads the text form.
     pub fn parse(text: &str) -> Result<ProofBundle, BundleError> {
-        let (head, checkpoint) = text
-            .split_once("\n\n")
-            .ok_or(BundleError::Malformed("no blank line before the checkpoint"))?;
+        let (head, checkpoint) = text.split_once("\n\n").ok_or(BundleError::Malformed(
+            "no blank line before the checkpoint",
+        ))?;
         let mut lines = head.split('\n');
         if lines.next() != Some(HEADER) {
-            return Err(BundleError::Malformed("the first line must be c2sp.org/tlog-proof@v1"));
+            return Err(BundleError::Malformed(
+                "the first line must be c2sp.org/tlog-proof@v1",
+            ));
         }
-        let mut line = lines.next().ok_or(BundleError::Malformed("no index line"))?;
+        let mut line = lines
+            .next()
+            .ok_or(BundleError::Malformed("no index line"))?;
         let mut extra = None;
         if let Some(b64) = line.strip_prefix("extra ") {
             extra = Some(
@@ -73,24 +77,46 @@ impl ProofBundle {
                     .decode(b64)
                     .map_err(|_| BundleError::Malformed("extra data is not valid base64"))?,
             );
-            line = lines.next().ok_or(BundleError::Malformed("no index line"))?;
+            line = lines
+                .next()
+                .ok_or(BundleError::Malformed("no index line"))?;
         }
         let index = line
             .strip_prefix("index ")
-            .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && (*n == "0" || !n.starts_with('0')))
+            .filter(|n| {
+                !n.is_empty()
+                    && n.bytes().all(|b| b.is_ascii_digit())
+                    && (*n == "0" || !n.starts_with('0'))
+            })
             .and_then(|n| n.parse().ok())
-            .ok_or(BundleError::Malformed("the index line is 'index <decimal>'"))?;
+            .ok_or(BundleError::Malformed(
+                "the index line is 'index <decimal>'",
+            ))?;
         let hashes = lines
-            .map(|l| Hash::from_base64(l).map_err(|_| BundleError::Malformed("a proof line is one base64 hash")))
+            .map(|l| {
+                Hash::from_base64(l)
+                    .map_err(|_| BundleError::Malformed("a proof line is one base64 hash"))
+            })
             .collect::<Result<_, _>>()?;
-        Ok(ProofBundle { extra, index, hashes, checkpoint: checkpoint.to_owned() })
+        Ok(ProofBundle {
+            extra,
+            index,
+            hashes,
+            checkpoint: checkpoint.to_owned(),
+        })
     }
 
     /// Checks that `entry` is at the bundle's index in the log whose key is
     /// `verifier`, and returns the checkpoint it was proven against.
     pub fn verify(&self, entry: &[u8], verifier: &NoteVerifier) -> Result<Checkpoint, BundleError> {
         let checkpoint = Checkpoint::open(&self.checkpoint, verifier)?;
-        verify_inclusion(self.index, checkpoint.size, &leaf_hash(entry), &self.hashes, &checkpoint.root)?;
+        verify_inclusion(
+            self.index,
+            checkpoint.size,
+            &leaf_hash(entry),
+            &self.hashes,
+            &checkpoint.root,
+        )?;
         Ok(checkpoint)
     }
 }

@@ -36,19 +36,28 @@ pub enum CheckpointError {
 impl Checkpoint {
     /// The note text: `<origin>\n<size>\n<base64 root>\n`.
     pub fn body(&self) -> String {
-        format!("{}\n{}\n{}\n", self.origin, self.size, self.root.to_base64())
+        format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            self.root.to_base64()
+        )
     }
 
     /// Reads a checkpoint body. Extension lines after the root are accepted
     /// and ignored, as the specification asks of clients.
     pub fn parse(text: &str) -> Result<Checkpoint, CheckpointError> {
-        let body = text
-            .strip_suffix('\n')
-            .ok_or(CheckpointError::Malformed("the body must end with a newline"))?;
+        let body = text.strip_suffix('\n').ok_or(CheckpointError::Malformed(
+            "the body must end with a newline",
+        ))?;
         let mut lines = body.split('\n');
         let origin = lines.next().unwrap_or_default();
-        let size = lines.next().ok_or(CheckpointError::Malformed("no size line"))?;
-        let root = lines.next().ok_or(CheckpointError::Malformed("no root line"))?;
+        let size = lines
+            .next()
+            .ok_or(CheckpointError::Malformed("no size line"))?;
+        let root = lines
+            .next()
+            .ok_or(CheckpointError::Malformed("no root line"))?;
         if origin.is_empty() {
             return Err(CheckpointError::Malformed("empty origin"));
         }
@@ -59,14 +68,20 @@ impl Checkpoint {
             && size.bytes().all(|b| b.is_ascii_digit())
             && (size == "0" || !size.starts_with('0'));
         if !canonical_decimal {
-            return Err(CheckpointError::Malformed("the size is a decimal with no leading zeros"));
+            return Err(CheckpointError::Malformed(
+                "the size is a decimal with no leading zeros",
+            ));
         }
         let size = size
             .parse()
             .map_err(|_| CheckpointError::Malformed("the size does not fit in 64 bits"))?;
         let root = Hash::from_base64(root)
             .map_err(|_| CheckpointError::Malformed("the root is not a base64 SHA-256 hash"))?;
-        Ok(Checkpoint { origin: origin.to_owned(), size, root })
+        Ok(Checkpoint {
+            origin: origin.to_owned(),
+            size,
+            root,
+        })
     }
 
     /// Signs the checkpoint as a note with the log's key.

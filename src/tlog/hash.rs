@@ -181,7 +181,10 @@ impl CompactRange {
         if ids.len() != hashes.len() {
             return Err(CompactRangeError(size));
         }
-        Ok(CompactRange { size, nodes: ids.into_iter().zip(hashes.iter().copied()).collect() })
+        Ok(CompactRange {
+            size,
+            nodes: ids.into_iter().zip(hashes.iter().copied()).collect(),
+        })
     }
 
     /// Number of leaves in the tree.
@@ -199,7 +202,10 @@ impl CompactRange {
                 break;
             }
             self.nodes.pop();
-            current = (NodeId::new(left_id.level + 1, left_id.index / 2), node_hash(&left, &current.1));
+            current = (
+                NodeId::new(left_id.level + 1, left_id.index / 2),
+                node_hash(&left, &current.1),
+            );
             completed.push(current);
         }
         self.nodes.push(current);
@@ -225,7 +231,11 @@ mod tests {
     fn compact_range_emits_exactly_the_completed_subtrees() {
         let mut range = CompactRange::default();
         for i in 0..100u64 {
-            let ids: Vec<NodeId> = range.push(leaf_hash(&i.to_be_bytes())).iter().map(|n| n.0).collect();
+            let ids: Vec<NodeId> = range
+                .push(leaf_hash(&i.to_be_bytes()))
+                .iter()
+                .map(|n| n.0)
+                .collect();
             assert_eq!(ids, NodeId::completed_by(i).collect::<Vec<_>>());
             let hashes: Vec<Hash> = range.nodes.iter().map(|n| n.1).collect();
             assert_eq!(CompactRange::from_hashes(i + 1, &hashes).unwrap(), range);

@@ -92,7 +92,11 @@ impl NoteSigner {
         check_name(name)?;
         let key = SigningKey::from_bytes(&seed);
         let id = key_id(name, key.verifying_key().as_bytes());
-        Ok(NoteSigner { name: name.to_owned(), id, key })
+        Ok(NoteSigner {
+            name: name.to_owned(),
+            id,
+            key,
+        })
     }
 
     /// A new random key for `name`, seeded from the operating system.
@@ -107,7 +111,9 @@ impl NoteSigner {
         let rest = text
             .trim_end_matches(['\n', '\r'])
             .strip_prefix(PRIVATE_KEY_PREFIX)
-            .ok_or(NoteError::MalformedKey("a private key starts with PRIVATE+KEY+"))?;
+            .ok_or(NoteError::MalformedKey(
+                "a private key starts with PRIVATE+KEY+",
+            ))?;
         let (name, id, key) = split_key(rest)?;
         let signer = NoteSigner::from_seed(name, key)?;
         if signer.id != id {
@@ -181,7 +187,11 @@ impl NoteVerifier {
         if key_id(name, &public) != id {
             return Err(NoteError::KeyIdMismatch);
         }
-        Ok(NoteVerifier { name: name.to_owned(), id, key })
+        Ok(NoteVerifier {
+            name: name.to_owned(),
+            id,
+            key,
+        })
     }
 
     /// The verifier key string.
@@ -222,15 +232,23 @@ fn split_key(text: &str) -> Result<(&str, u32, [u8; 32]), NoteError> {
         return Err(NoteError::MalformedKey("expected <name>+<key id>+<key>"));
     };
     check_name(name)?;
-    if id.len() != 8 || !id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
-        return Err(NoteError::MalformedKey("the key ID is 8 lowercase hex digits"));
+    if id.len() != 8
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    {
+        return Err(NoteError::MalformedKey(
+            "the key ID is 8 lowercase hex digits",
+        ));
     }
     let id = u32::from_str_radix(id, 16).map_err(|_| NoteError::MalformedKey("bad key ID"))?;
     let bytes = STANDARD
         .decode(key)
         .map_err(|_| NoteError::MalformedKey("the key is not valid base64"))?;
     if bytes.first() != Some(&ALG_ED25519) {
-        return Err(NoteError::MalformedKey("only Ed25519 keys (type 0x01) are supported"));
+        return Err(NoteError::MalformedKey(
+            "only Ed25519 keys (type 0x01) are supported",
+        ));
     }
     let key: [u8; 32] = bytes[1..]
         .try_into()
@@ -266,10 +284,14 @@ fn check_text(text: &str) -> Result<(), NoteError> {
         return Err(NoteError::Malformed("the text must end with a newline"));
     }
     if text.contains("\n\n") {
-        return Err(NoteError::Malformed("the text must not contain a blank line"));
+        return Err(NoteError::Malformed(
+            "the text must not contain a blank line",
+        ));
     }
     if text.chars().any(|c| c < ' ' && c != '\n') {
-        return Err(NoteError::Malformed("the text must not contain control characters"));
+        return Err(NoteError::Malformed(
+            "the text must not contain control characters",
+        ));
     }
     Ok(())
 }
@@ -306,7 +328,9 @@ pub fn open(note: &str, known: &[NoteVerifier]) -> Result<Note, NoteError> {
         .ok_or(NoteError::Malformed("no blank line before the signatures"))?;
     let (text, sigs) = (&note[..split + 1], &note[split + 2..]);
     if sigs.is_empty() || !sigs.ends_with('\n') {
-        return Err(NoteError::Malformed("the signature block must end with a newline"));
+        return Err(NoteError::Malformed(
+            "the signature block must end with a newline",
+        ));
     }
     let mut opened = Note {
         text: text.to_owned(),
@@ -320,15 +344,19 @@ pub fn open(note: &str, known: &[NoteVerifier]) -> Result<Note, NoteError> {
         }
         let line = line
             .strip_prefix(SIGNATURE_PREFIX)
-            .ok_or(NoteError::Malformed("a signature line starts with an em dash and a space"))?;
-        let (name, b64) = line
-            .split_once(' ')
-            .ok_or(NoteError::Malformed("a signature line is '<name> <base64>'"))?;
+            .ok_or(NoteError::Malformed(
+                "a signature line starts with an em dash and a space",
+            ))?;
+        let (name, b64) = line.split_once(' ').ok_or(NoteError::Malformed(
+            "a signature line is '<name> <base64>'",
+        ))?;
         let raw = STANDARD
             .decode(b64)
             .map_err(|_| NoteError::Malformed("a signature is not valid base64"))?;
         if !is_valid_name(name) || raw.len() < 5 {
-            return Err(NoteError::Malformed("a signature line is '<name> <base64>'"));
+            return Err(NoteError::Malformed(
+                "a signature line is '<name> <base64>'",
+            ));
         }
         let id = u32::from_be_bytes([raw[0], raw[1], raw[2], raw[3]]);
         let signature = NoteSignature {
@@ -347,7 +375,10 @@ pub fn open(note: &str, known: &[NoteVerifier]) -> Result<Note, NoteError> {
                     return Err(NoteError::Malformed("a known key signed twice"));
                 }
                 if !verifier.verify(text.as_bytes(), &signature.signature) {
-                    return Err(NoteError::InvalidSignature { name: name.to_owned(), id });
+                    return Err(NoteError::InvalidSignature {
+                        name: name.to_owned(),
+                        id,
+                    });
                 }
                 opened.verified.push(signature);
             }

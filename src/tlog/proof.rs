@@ -150,19 +150,25 @@ pub fn range_hash(range: Range<u64>, nodes: &HashMap<NodeId, Hash>) -> Result<Ha
         return Ok(empty_root());
     }
     let parts = range_nodes(range);
-    let mut hashes = parts.iter().rev().map(|id| {
-        nodes
-            .get(id)
-            .copied()
-            .ok_or(ProofError::MissingNode(*id))
-    });
-    let last = hashes.next().expect("a non-empty range has at least one subtree")?;
+    let mut hashes = parts
+        .iter()
+        .rev()
+        .map(|id| nodes.get(id).copied().ok_or(ProofError::MissingNode(*id)));
+    let last = hashes
+        .next()
+        .expect("a non-empty range has at least one subtree")?;
     hashes.try_fold(last, |acc, left| Ok(node_hash(&left?, &acc)))
 }
 
 /// Assembles a proof from its ranges and the stored subtree hashes.
-pub fn assemble(ranges: &[Range<u64>], nodes: &HashMap<NodeId, Hash>) -> Result<Vec<Hash>, ProofError> {
-    ranges.iter().map(|r| range_hash(r.clone(), nodes)).collect()
+pub fn assemble(
+    ranges: &[Range<u64>],
+    nodes: &HashMap<NodeId, Hash>,
+) -> Result<Vec<Hash>, ProofError> {
+    ranges
+        .iter()
+        .map(|r| range_hash(r.clone(), nodes))
+        .collect()
 }
 
 /// Computes the root implied by an inclusion proof (RFC 9162 §2.1.3.2).
@@ -177,13 +183,19 @@ pub fn root_from_inclusion(
     }
     let want = inclusion_ranges(index, size)?.len();
     if proof.len() != want {
-        return Err(ProofError::WrongLength { got: proof.len(), want });
+        return Err(ProofError::WrongLength {
+            got: proof.len(),
+            want,
+        });
     }
     let (mut fn_, mut sn) = (index, size - 1);
     let mut r = *leaf;
     for p in proof {
         if sn == 0 {
-            return Err(ProofError::WrongLength { got: proof.len(), want });
+            return Err(ProofError::WrongLength {
+                got: proof.len(),
+                want,
+            });
         }
         if fn_ & 1 == 1 || fn_ == sn {
             r = node_hash(p, &r);
@@ -200,7 +212,10 @@ pub fn root_from_inclusion(
         sn >>= 1;
     }
     if sn != 0 {
-        return Err(ProofError::WrongLength { got: proof.len(), want });
+        return Err(ProofError::WrongLength {
+            got: proof.len(),
+            want,
+        });
     }
     Ok(r)
 }
@@ -240,7 +255,10 @@ pub fn verify_consistency(
     }
     if old == new {
         if !proof.is_empty() {
-            return Err(ProofError::WrongLength { got: proof.len(), want: 0 });
+            return Err(ProofError::WrongLength {
+                got: proof.len(),
+                want: 0,
+            });
         }
         return if old_root == new_root {
             Ok(())
@@ -250,7 +268,10 @@ pub fn verify_consistency(
     }
     let want = consistency_ranges(old, new)?.len();
     if proof.len() != want {
-        return Err(ProofError::WrongLength { got: proof.len(), want });
+        return Err(ProofError::WrongLength {
+            got: proof.len(),
+            want,
+        });
     }
     // When the old tree is a complete subtree, its root is the implicit
     // first element of the proof.
@@ -269,7 +290,10 @@ pub fn verify_consistency(
     let mut sr = path[0];
     for c in &path[1..] {
         if sn == 0 {
-            return Err(ProofError::WrongLength { got: proof.len(), want });
+            return Err(ProofError::WrongLength {
+                got: proof.len(),
+                want,
+            });
         }
         if fn_ & 1 == 1 || fn_ == sn {
             fr = node_hash(c, &fr);
@@ -285,7 +309,10 @@ pub fn verify_consistency(
         sn >>= 1;
     }
     if sn != 0 {
-        return Err(ProofError::WrongLength { got: proof.len(), want });
+        return Err(ProofError::WrongLength {
+            got: proof.len(),
+            want,
+        });
     }
     if fr != *old_root {
         return Err(ProofError::OldRootMismatch);
@@ -345,7 +372,10 @@ mod tests {
 
     #[test]
     fn completed_by_lists_leaf_and_finished_ancestors() {
-        assert_eq!(NodeId::completed_by(0).collect::<Vec<_>>(), vec![NodeId::new(0, 0)]);
+        assert_eq!(
+            NodeId::completed_by(0).collect::<Vec<_>>(),
+            vec![NodeId::new(0, 0)]
+        );
         assert_eq!(
             NodeId::completed_by(3).collect::<Vec<_>>(),
             vec![NodeId::new(0, 3), NodeId::new(1, 1), NodeId::new(2, 0)]

@@ -73,7 +73,11 @@ impl Tile {
     /// Whether a tree of `size` leaves has every hash of this tile.
     pub fn exists_in(&self, size: u64) -> bool {
         let level = self.tree_level();
-        let available = if u32::from(level) >= u64::BITS { 0 } else { size >> level };
+        let available = if u32::from(level) >= u64::BITS {
+            0
+        } else {
+            size >> level
+        };
         self.node_range().end <= available
     }
 
@@ -99,7 +103,9 @@ impl Tile {
                 let w: u16 = width
                     .parse()
                     .ok()
-                    .filter(|w: &u16| *w >= 1 && u64::from(*w) < TILE_WIDTH && width == w.to_string())
+                    .filter(|w: &u16| {
+                        *w >= 1 && u64::from(*w) < TILE_WIDTH && width == w.to_string()
+                    })
                     .ok_or(TilePathError("a partial width is 1 to 255"))?;
                 (index, w)
             }
@@ -109,7 +115,9 @@ impl Tile {
         let groups: Vec<&str> = index_path.split('/').collect();
         for (i, group) in groups.iter().enumerate() {
             let digits = if i + 1 < groups.len() {
-                group.strip_prefix('x').ok_or(TilePathError("index groups before the last start with x"))?
+                group
+                    .strip_prefix('x')
+                    .ok_or(TilePathError("index groups before the last start with x"))?
             } else {
                 group
             };
@@ -162,10 +170,13 @@ pub enum BundleError {
 
 /// Writes entries as an entry bundle: each one prefixed by its length as a
 /// big-endian `uint16`.
-pub fn encode_entry_bundle<'a>(entries: impl IntoIterator<Item = &'a [u8]>) -> Result<Vec<u8>, BundleError> {
+pub fn encode_entry_bundle<'a>(
+    entries: impl IntoIterator<Item = &'a [u8]>,
+) -> Result<Vec<u8>, BundleError> {
     let mut out = Vec::new();
     for entry in entries {
-        let len = u16::try_from(entry.len()).map_err(|_| BundleError::EntryTooLarge(entry.len()))?;
+        let len =
+            u16::try_from(entry.len()).map_err(|_| BundleError::EntryTooLarge(entry.len()))?;
         out.extend_from_slice(&len.to_be_bytes());
         out.extend_from_slice(entry);
     }
@@ -203,12 +214,27 @@ mod tests {
 
     #[test]
     fn paths_round_trip_and_only_canonical_spellings_parse() {
-        for path in ["0/000", "1/x001/x234/067.p/5", "entries/005", "entries/x001/000.p/255"] {
+        for path in [
+            "0/000",
+            "1/x001/x234/067.p/5",
+            "entries/005",
+            "entries/x001/000.p/255",
+        ] {
             assert_eq!(Tile::parse_path(path).unwrap().path(), path);
         }
         for bad in [
-            "0/5", "00/000", "0/000.p/256", "0/000.p/0", "0/000.p/05", "0/x000/005",
-            "0/001/005", "8/000", "entries", "0/x001", "-1/000", "0/000/",
+            "0/5",
+            "00/000",
+            "0/000.p/256",
+            "0/000.p/0",
+            "0/000.p/05",
+            "0/x000/005",
+            "0/001/005",
+            "8/000",
+            "entries",
+            "0/x001",
+            "-1/000",
+            "0/000/",
         ] {
             assert!(Tile::parse_path(bad).is_err(), "{bad} should be refused");
         }
@@ -216,10 +242,18 @@ mod tests {
 
     #[test]
     fn tiles_exist_only_for_complete_hashes() {
-        let t = Tile { kind: TileKind::Hashes { level: 0 }, index: 0, width: 5 };
+        let t = Tile {
+            kind: TileKind::Hashes { level: 0 },
+            index: 0,
+            width: 5,
+        };
         assert!(t.exists_in(5));
         assert!(!t.exists_in(4));
-        let t1 = Tile { kind: TileKind::Hashes { level: 1 }, index: 0, width: 1 };
+        let t1 = Tile {
+            kind: TileKind::Hashes { level: 1 },
+            index: 0,
+            width: 1,
+        };
         assert!(!t1.exists_in(255));
         assert!(t1.exists_in(256));
     }
@@ -229,7 +263,13 @@ mod tests {
         let entries: Vec<&[u8]> = vec![b"a", b"", b"hello"];
         let bundle = encode_entry_bundle(entries.iter().copied()).unwrap();
         assert_eq!(bundle, b"\x00\x01a\x00\x00\x00\x05hello");
-        assert_eq!(decode_entry_bundle(&bundle).unwrap(), vec![b"a".to_vec(), vec![], b"hello".to_vec()]);
-        assert_eq!(decode_entry_bundle(b"\x00\x05abc"), Err(BundleError::Truncated));
+        assert_eq!(
+            decode_entry_bundle(&bundle).unwrap(),
+            vec![b"a".to_vec(), vec![], b"hello".to_vec()]
+        );
+        assert_eq!(
+            decode_entry_bundle(b"\x00\x05abc"),
+            Err(BundleError::Truncated)
+        );
     }
 }

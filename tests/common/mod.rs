@@ -18,7 +18,9 @@ pub const ORIGIN: &str = "test.prasasti.example/ledger";
 
 /// The PostgreSQL server for storage tests, if configured.
 pub fn postgres_url() -> Option<String> {
-    std::env::var("PRASASTI_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())
+    std::env::var("PRASASTI_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
 }
 
 /// A database made for one test, removed when dropped.
@@ -33,18 +35,31 @@ impl TestDb {
     pub fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("ledger.db").display());
-        TestDb { url, name: "sqlite", _dir: Some(dir), pg_drop: None }
+        TestDb {
+            url,
+            name: "sqlite",
+            _dir: Some(dir),
+            pg_drop: None,
+        }
     }
 
     pub async fn postgres(admin_url: &str) -> TestDb {
         let mut id = [0u8; 6];
         getrandom::fill(&mut id).expect("randomness");
         let db_name = format!("prasasti_test_{}", hex::encode(id));
-        let admin = sea_orm::Database::connect(admin_url).await.expect("PostgreSQL must be reachable at PRASASTI_TEST_POSTGRES_URL");
+        let admin = sea_orm::Database::connect(admin_url)
+            .await
+            .expect("PostgreSQL must be reachable at PRASASTI_TEST_POSTGRES_URL");
         use sea_orm::ConnectionTrait;
-        admin.execute_unprepared(&format!("CREATE DATABASE {db_name}")).await.expect("create test database");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {db_name}"))
+            .await
+            .expect("create test database");
         admin.close().await.ok();
-        let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin_url);
+        let base = admin_url
+            .rsplit_once('/')
+            .map(|(b, _)| b)
+            .unwrap_or(admin_url);
         TestDb {
             url: format!("{base}/{db_name}"),
             name: "postgres",
@@ -59,11 +74,19 @@ impl Drop for TestDb {
         if let Some((admin_url, db_name)) = self.pg_drop.take() {
             // Dropping runs outside any runtime the test may still hold.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
                 rt.block_on(async {
                     use sea_orm::ConnectionTrait;
                     let admin = sea_orm::Database::connect(&admin_url).await.ok()?;
-                    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")).await.ok()?;
+                    admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"
+                        ))
+                        .await
+                        .ok()?;
                     admin.close().await.ok()
                 })
             })
@@ -98,7 +121,9 @@ pub fn official(n: u8) -> SigningKey {
 
 /// A statement object of the given type and id for the test ledger.
 pub fn statement(kind: &str, id: &str) -> Map<String, Value> {
-    let Value::Object(map) = json!({"type": kind, "id": id, "ledger": ORIGIN, "title": format!("statement {id}")}) else {
+    let Value::Object(map) =
+        json!({"type": kind, "id": id, "ledger": ORIGIN, "title": format!("statement {id}")})
+    else {
         unreachable!()
     };
     map
@@ -121,8 +146,12 @@ pub struct TestApp {
 impl TestApp {
     pub async fn spawn(db: TestDb) -> TestApp {
         let store = Store::connect(&db.url).await.expect("open store");
-        let ledger = Ledger::open(store, ledger_key()).await.expect("open ledger");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let ledger = Ledger::open(store, ledger_key())
+            .await
+            .expect("open ledger");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("address"));
         let (tx, rx) = oneshot::channel::<()>();
         let served = ledger.clone();
@@ -133,7 +162,13 @@ impl TestApp {
             .await
             .expect("serve");
         });
-        TestApp { base, ledger, client: reqwest::Client::new(), db, shutdown: Some(tx) }
+        TestApp {
+            base,
+            ledger,
+            client: reqwest::Client::new(),
+            db,
+            shutdown: Some(tx),
+        }
     }
 
     pub async fn post_json(&self, body: impl Into<reqwest::Body>) -> (u16, Value) {
@@ -150,11 +185,16 @@ impl TestApp {
     }
 
     pub async fn submit(&self, envelope: &Envelope) -> (u16, Value) {
-        self.post_json(serde_json::to_vec(envelope).expect("json")).await
+        self.post_json(serde_json::to_vec(envelope).expect("json"))
+            .await
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(format!("{}{path}", self.base)).send().await.expect("request")
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn get_json(&self, path: &str) -> (u16, Value) {
@@ -164,7 +204,11 @@ impl TestApp {
     }
 
     pub async fn tree_size(&self) -> u64 {
-        self.ledger.latest_checkpoint().await.expect("checkpoint").tree_size
+        self.ledger
+            .latest_checkpoint()
+            .await
+            .expect("checkpoint")
+            .tree_size
     }
 }
 

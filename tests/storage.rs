@@ -1,0 +1,370 @@
+//! Storage on both databases: append-only triggers, tamper detection by
+//! `prasasti verify`, concurrent writers across server processes, and a
+//! crash in the middle of sustained appends.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::*;
+use prasasti::ledger::verify::{self, Source};
+use prasasti::store::Store;
+use sea_orm::ConnectionTrait;
+
+async fn audit(url: &str) -> Result<verify::Report, verify::VerifyError> {
+    let store = Store::open(url).await.expect("open");
+    let options = verify::Options {
+        verifier: ledger_key().verifier(),
+        state_file: None,
+        progress: false,
+    };
+    verify::verify(&Source::Database(store), &options).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_tree_hashes_and_checkpoints_cannot_be_changed_or_deleted() {
+    on_each_backend(|db| async move {
+        let app = TestApp::spawn(db).await;
+        for i in 0..5 {
+            app.submit(&signed(&format!("a{i}"))).await;
+        }
+        let before = app.ledger.latest_checkpoint().await.unwrap();
+        let conn = app.ledger.store().connection();
+        let postgres = app.db.name == "postgres";
+        let mut attempts = vec![
+            "UPDATE entries SET recorded_at = '2000-01-01T00:00:00.000000Z' WHERE idx = 1"
+                .to_owned(),
+            "DELETE FROM entries WHERE idx = 4".to_owned(),
+            "UPDATE tree_nodes SET hash = hash WHERE level = 0".to_owned(),
+            "DELETE FROM tree_nodes".to_owned(),
+            "UPDATE checkpoints SET note = 'forged'".to_owned(),
+            "DELETE FROM checkpoints".to_owned(),
+            "UPDATE ledger_meta SET value = 'other'".to_owned(),
+            "DELETE FROM ledger_meta".to_owned(),
+        ];
+        if postgres {
+            for table in ["entries", "tree_nodes", "checkpoints", "ledger_meta"] {
+                attempts.push(format!("TRUNCATE {table}"));
+            }
+        }
+        for sql in &attempts {
+            let result = conn.execute_unprepared(sql).await;
+            assert!(result.is_err(), "{}: {sql} was allowed", app.db.name);
+            assert!(
+                result.unwrap_err().to_string().contains("append-only"),
+                "{sql}"
+            );
+        }
+        if postgres {
+            // Replication mode skips ordinary triggers, not ours.
+            for table in ["entries", "tree_nodes", "checkpoints", "ledger_meta"] {
+                use sea_orm::TransactionTrait;
+                let tx = conn.begin().await.unwrap();
+                tx.execute_unprepared("SET LOCAL session_replication_role = replica")
+                    .await
+                    .unwrap();
+                let result = tx.execute_unprepared(&format!("DELETE FROM {table}")).await;
+                assert!(
+                    result.unwrap_err().to_string().contains("append-only"),
+                    "{table} in replica mode"
+                );
+            }
+        }
+        assert_eq!(app.ledger.latest_checkpoint().await.unwrap(), before);
+        let report = audit(&app.db.url).await.unwrap();
+        assert_eq!(report.entries, 5);
+    })
+    .await;
+}
+
+/// Changes one stored entry with the triggers out of the way, as an
+/// operator with database access could.
+async fn tamper(url: &str, postgres: bool, index: u64) {
+    let store = Store::open(url).await.unwrap();
+    let conn = store.connection();
+    let body = String::from_utf8(store.entry(index).await.unwrap().unwrap().body).unwrap();
+    let forged = body.replacen("\"recorded_at\":\"20", "\"recorded_at\":\"19", 1);
+    assert_ne!(body, forged);
+    let hex_body = hex::encode(forged.as_bytes());
+    if postgres {
+        conn.execute_unprepared(&format!(
+            "ALTER TABLE entries DISABLE TRIGGER ALL; UPDATE entries SET body = '\\x{hex_body}'::bytea WHERE idx = {index}; ALTER TABLE entries ENABLE ALWAYS TRIGGER entries_append_only"
+        ))
+        .await
+        .unwrap();
+    } else {
+        conn.execute_unprepared(&format!(
+            "DROP TRIGGER entries_no_update; UPDATE entries SET body = X'{hex_body}' WHERE idx = {index}"
+        ))
+        .await
+        .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_names_the_index_of_a_row_changed_behind_the_triggers_back() {
+    on_each_backend(|db| async move {
+        let app = TestApp::spawn(db).await;
+        for i in 0..40 {
+            app.submit(&signed(&format!("b{i}"))).await;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let vkey = dir.path().join("ledger.vkey");
+        std::fs::write(&vkey, ledger_key().verifier().to_vkey_string()).unwrap();
+        let state = dir.path().join("state");
+        let run = |source: &[&str]| {
+            let mut cmd = Command::new(binary());
+            cmd.arg("verify")
+                .args(source)
+                .arg("--vkey")
+                .arg(&vkey)
+                .arg("--state")
+                .arg(&state);
+            cmd.output().unwrap()
+        };
+        let ok = run(&["--database", &app.db.url]);
+        assert!(
+            ok.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
+
+        tamper(&app.db.url, app.db.name == "postgres", 17).await;
+        for source in [
+            ["--database", app.db.url.as_str()],
+            ["--server", app.base.as_str()],
+        ] {
+            let out = run(&source);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                !out.status.success(),
+                "{source:?}: the tampered log verified"
+            );
+            assert!(stderr.contains("entry 17:"), "{source:?}: {stderr}");
+        }
+    })
+    .await;
+}
+
+/// A `prasasti serve` process.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(database: &str, keys: &Path) -> Server {
+        let mut child = Command::new(binary())
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--database",
+                database,
+                "--keys",
+            ])
+            .arg(keys)
+            .env("RUST_LOG", "prasasti=warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start prasasti serve");
+        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        let base = loop {
+            line.clear();
+            if reader.read_line(&mut line).unwrap() == 0 {
+                panic!("prasasti serve exited before listening");
+            }
+            if let Some(url) = line.split(" on ").nth(1) {
+                break url.trim().to_owned();
+            }
+        };
+        // Keep draining stdout so the server never blocks on it.
+        std::thread::spawn(move || for _ in reader.lines() {});
+        Server { child, base }
+    }
+
+    fn kill(mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+fn init_keys(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    let key = dir.join("ledger.key");
+    std::fs::write(&key, format!("{}\n", ledger_key().to_private_string())).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::PermissionsExt::set_mode(
+        &mut std::fs::metadata(&key).unwrap().permissions(),
+        0o600,
+    );
+    #[cfg(unix)]
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+}
+
+async fn hammer(
+    bases: Vec<String>,
+    writers: usize,
+    per_writer: usize,
+    tag: &str,
+) -> Vec<(u64, String)> {
+    let client = reqwest::Client::new();
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let base = bases[w % bases.len()].clone();
+        let client = client.clone();
+        let acked = acked.clone();
+        let tag = tag.to_owned();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..per_writer {
+                let id = format!("{tag}-w{w}-{i}");
+                let response = client
+                    .post(format!("{base}/api/v1/entries"))
+                    .header("content-type", "application/json")
+                    .body(serde_json::to_vec(&signed(&id)).unwrap())
+                    .send()
+                    .await
+                    .expect("request");
+                assert_eq!(response.status().as_u16(), 201);
+                let body: serde_json::Value = response.json().await.unwrap();
+                acked
+                    .lock()
+                    .unwrap()
+                    .push((body["index"].as_u64().unwrap(), id));
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let mut acked = Arc::try_unwrap(acked).unwrap().into_inner().unwrap();
+    acked.sort();
+    acked
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_and_sixteen_writers_make_one_linear_verifiable_log() {
+    on_each_backend(|db| async move {
+        let keys = tempfile::tempdir().unwrap();
+        init_keys(keys.path());
+        // Migrate first, as an operator would, then start both servers.
+        Store::connect(&db.url).await.unwrap();
+        let a = Server::start(&db.url, keys.path());
+        let b = Server::start(&db.url, keys.path());
+        let acked = hammer(vec![a.base.clone(), b.base.clone()], 16, 25, "c").await;
+        let indices: Vec<u64> = acked.iter().map(|(i, _)| *i).collect();
+        assert_eq!(
+            indices,
+            (0..400).collect::<Vec<_>>(),
+            "{}: gaps or duplicate indices",
+            db.name
+        );
+        let report = audit(&db.url)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", db.name));
+        assert_eq!(report.entries, 400);
+        let store = Store::open(&db.url).await.unwrap();
+        for (index, id) in acked.iter().step_by(37) {
+            assert_eq!(
+                store.entry_by_statement(id).await.unwrap().unwrap().index,
+                *index
+            );
+        }
+        a.kill();
+        b.kill();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_acknowledged_entry_survives_kill_9_during_sustained_appends() {
+    on_each_backend(|db| async move {
+        let keys = tempfile::tempdir().unwrap();
+        init_keys(keys.path());
+        let server = Server::start(&db.url, keys.path());
+        let base = server.base.clone();
+        let acked = Arc::new(Mutex::new(Vec::new()));
+        let mut writers = Vec::new();
+        for w in 0..8 {
+            let base = base.clone();
+            let acked = acked.clone();
+            writers.push(tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                for i in 0.. {
+                    let id = format!("k-w{w}-{i}");
+                    let sent = client
+                        .post(format!("{base}/api/v1/entries"))
+                        .header("content-type", "application/json")
+                        .body(serde_json::to_vec(&signed(&id)).unwrap())
+                        .send()
+                        .await;
+                    // After the kill, requests fail: stop.
+                    let Ok(response) = sent else { break };
+                    if response.status().as_u16() != 201 {
+                        break;
+                    }
+                    let Ok(body) = response.json::<serde_json::Value>().await else {
+                        break;
+                    };
+                    acked
+                        .lock()
+                        .unwrap()
+                        .push((body["index"].as_u64().unwrap(), id));
+                }
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        server.kill();
+        for w in writers {
+            w.await.unwrap();
+        }
+        let acked = acked.lock().unwrap().clone();
+        assert!(
+            acked.len() > 20,
+            "{}: only {} appends before the kill",
+            db.name,
+            acked.len()
+        );
+
+        let restarted = Server::start(&db.url, keys.path());
+        let store = Store::open(&db.url).await.unwrap();
+        for (index, id) in &acked {
+            let entry = store.entry_by_statement(id).await.unwrap();
+            assert_eq!(
+                entry.map(|e| e.index),
+                Some(*index),
+                "{}: acknowledged {id} lost",
+                db.name
+            );
+        }
+        // The log is whole, and appending goes on where it stopped.
+        let client = reqwest::Client::new();
+        let response = client
+            .post(format!("{}/api/v1/entries", restarted.base))
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(&signed("after-restart")).unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 201);
+        audit(&db.url)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", db.name));
+        restarted.kill();
+    })
+    .await;
+}
