@@ -1,0 +1,327 @@
+//! The command line end to end: keys, signing, submitting, serving and the
+//! auditor's verify with its remembered checkpoint.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::*;
+use prasasti::ledger::statement::{Envelope, VerifiedEnvelope};
+
+fn prasasti(args: &[&str], dir: &Path) -> Output {
+    Command::new(binary())
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run prasasti")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn init_creates_an_owner_only_key_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = prasasti(
+        &[
+            "init",
+            "--origin",
+            "karanganyar.example/prasasti",
+            "--keys",
+            "k",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let key = dir.path().join("k/ledger.key");
+    let vkey = std::fs::read_to_string(dir.path().join("k/ledger.vkey")).unwrap();
+    assert!(vkey.starts_with("karanganyar.example/prasasti+"));
+    #[cfg(unix)]
+    assert_eq!(mode(&key), 0o600);
+    let before = std::fs::read(&key).unwrap();
+    let again = prasasti(
+        &[
+            "init",
+            "--origin",
+            "karanganyar.example/prasasti",
+            "--keys",
+            "k",
+        ],
+        dir.path(),
+    );
+    assert!(!again.status.success());
+    assert!(
+        text(&again).contains("refusing to overwrite"),
+        "{}",
+        text(&again)
+    );
+    assert_eq!(std::fs::read(&key).unwrap(), before);
+    let bad = prasasti(
+        &["init", "--origin", "has space", "--keys", "k2"],
+        dir.path(),
+    );
+    assert!(!bad.status.success());
+    assert!(!dir.path().join("k2/ledger.key").exists());
+}
+
+#[test]
+fn sign_makes_envelopes_and_cosignatures_that_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["bupati", "sekda"] {
+        let out = prasasti(
+            &["keygen", "--name", name, "--out", "officials"],
+            dir.path(),
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(text(&out).contains("keyid (in envelopes): "));
+    }
+    // Keys in any order and with whitespace: sign canonicalizes.
+    std::fs::write(
+        dir.path().join("s.json"),
+        format!("{{\n  \"title\": \"Sapa Warga\",\n  \"type\": \"test.note\", \"id\": \"cli-1\",\n  \"ledger\": \"{ORIGIN}\"\n}}"),
+    )
+    .unwrap();
+    let out = prasasti(
+        &["sign", "--key", "officials/bupati.key", "s.json"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    std::fs::write(dir.path().join("e1.json"), &out.stdout).unwrap();
+    let envelope: Envelope = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        VerifiedEnvelope::check(envelope, ORIGIN)
+            .unwrap()
+            .signers
+            .len(),
+        1
+    );
+
+    let out = prasasti(
+        &["sign", "--key", "officials/sekda.key", "e1.json"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let envelope: Envelope = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        VerifiedEnvelope::check(envelope, ORIGIN)
+            .unwrap()
+            .signers
+            .len(),
+        2
+    );
+
+    std::fs::write(
+        dir.path().join("bad.json"),
+        r#"{"type":"test.note","id":"x"}"#,
+    )
+    .unwrap();
+    let out = prasasti(
+        &["sign", "--key", "officials/bupati.key", "bad.json"],
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("\"ledger\""), "{}", text(&out));
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_refuses_a_key_others_can_read_and_says_how_to_make_a_missing_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = prasasti(
+        &["serve", "--keys", "nokeys", "--database", "sqlite://x.db"],
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("prasasti init --origin"),
+        "{}",
+        text(&out)
+    );
+
+    prasasti(
+        &["init", "--origin", "o.example/l", "--keys", "k"],
+        dir.path(),
+    );
+    let key = dir.path().join("k/ledger.key");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let out = prasasti(
+        &[
+            "serve",
+            "--keys",
+            "k",
+            "--database",
+            "sqlite://x.db",
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("chmod 600"), "{}", text(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_verify_and_check_proof_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_owned();
+    let app = TestApp::spawn(TestDb::sqlite()).await;
+    std::fs::write(
+        d.join("ledger.vkey"),
+        ledger_key().verifier().to_vkey_string() + "\n",
+    )
+    .unwrap();
+    let base = app.base.clone();
+    let run = move |args: Vec<String>| {
+        let d = d.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                prasasti(&args, &d)
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    run(s(&["keygen", "--name", "inspektur", "--out", "officials"])).await;
+    std::fs::write(
+        dir.path().join("s.json"),
+        format!(r#"{{"type":"test.note","id":"cli-submit","ledger":"{ORIGIN}"}}"#),
+    )
+    .unwrap();
+    let out = run(s(&["sign", "--key", "officials/inspektur.key", "s.json"])).await;
+    std::fs::write(dir.path().join("e.json"), &out.stdout).unwrap();
+    let out = run(s(&[
+        "submit",
+        "--server",
+        &base,
+        "--vkey",
+        "ledger.vkey",
+        "e.json",
+    ]))
+    .await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("verified: entry 0"), "{}", text(&out));
+    let out = run(s(&["submit", "--server", &base, "e.json"])).await;
+    assert!(
+        text(&out).contains("already present: entry 0"),
+        "{}",
+        text(&out)
+    );
+
+    for i in 0..9 {
+        app.submit(&signed(&format!("more{i}"))).await;
+    }
+    let out = run(s(&[
+        "verify",
+        "--server",
+        &base,
+        "--vkey",
+        "ledger.vkey",
+        "--state",
+        "audit/state",
+    ]))
+    .await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("OK: 10 entries"), "{}", text(&out));
+
+    // Offline proof bundle for entry 3.
+    let bundle = app
+        .get("/api/v1/entries/3/proof")
+        .await
+        .text()
+        .await
+        .unwrap();
+    std::fs::write(dir.path().join("3.tlog-proof"), bundle).unwrap();
+    let body = app.ledger.store().entry(3).await.unwrap().unwrap().body;
+    std::fs::write(dir.path().join("3.entry"), &body).unwrap();
+    let out = run(s(&[
+        "check-proof",
+        "--vkey",
+        "ledger.vkey",
+        "--proof",
+        "3.tlog-proof",
+        "3.entry",
+    ]))
+    .await;
+    assert!(out.status.success(), "{}", text(&out));
+    std::fs::write(dir.path().join("3.entry"), [&body[..], b" "].concat()).unwrap();
+    let out = run(s(&[
+        "check-proof",
+        "--vkey",
+        "ledger.vkey",
+        "--proof",
+        "3.tlog-proof",
+        "3.entry",
+    ]))
+    .await;
+    assert!(!out.status.success());
+
+    // A server with the same key but a shorter log is a rollback...
+    let short = TestApp::spawn(TestDb::sqlite()).await;
+    for i in 0..5 {
+        short.submit(&signed(&format!("more{i}"))).await;
+    }
+    let out = run(s(&[
+        "verify",
+        "--server",
+        &short.base,
+        "--vkey",
+        "ledger.vkey",
+        "--state",
+        "audit/state",
+    ]))
+    .await;
+    assert!(!out.status.success());
+    assert!(text(&out).contains("rolled back"), "{}", text(&out));
+
+    // ...and one whose first 10 entries differ is a rewrite.
+    let fork = TestApp::spawn(TestDb::sqlite()).await;
+    for i in 0..12 {
+        fork.submit(&signed(&format!("fork{i}"))).await;
+    }
+    let out = run(s(&[
+        "verify",
+        "--server",
+        &fork.base,
+        "--vkey",
+        "ledger.vkey",
+        "--state",
+        "audit/state",
+    ]))
+    .await;
+    assert!(!out.status.success());
+    assert!(text(&out).contains("rewritten"), "{}", text(&out));
+
+    // The honest log, grown, still verifies against the remembered checkpoint.
+    app.submit(&signed("later")).await;
+    let out = run(s(&[
+        "verify",
+        "--server",
+        &base,
+        "--vkey",
+        "ledger.vkey",
+        "--state",
+        "audit/state",
+    ]))
+    .await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("extends the checkpoint of 10 entries"),
+        "{}",
+        text(&out)
+    );
+}
