@@ -296,6 +296,20 @@ async fn every_refusal_rule_answers_its_status_and_code_and_changes_nothing() {
                 "{what}"
             );
         }
+        // A body over the 1 MiB read limit is cut off unread; the server
+        // may close the connection before the client has finished sending.
+        let huge = app
+            .client
+            .post(format!("{}/api/v1/entries", app.base))
+            .header("content-type", "application/json")
+            .body(vec![b' '; 2 * 1024 * 1024])
+            .send()
+            .await;
+        if let Ok(response) = huge {
+            assert_eq!(response.status().as_u16(), 413);
+            let answer: Value = response.json().await.unwrap();
+            assert_eq!(answer["error"]["code"], "envelope_too_large");
+        }
         // Wrong media type.
         let response = app
             .client

@@ -78,8 +78,15 @@ pub struct Appended {
     pub created: bool,
 }
 
-struct Job {
+/// A checked envelope waiting for the appender.
+struct Submission {
     envelope: VerifiedEnvelope,
+    /// Computed by the submitting task, so the appender does not.
+    digest: Hash,
+}
+
+struct Job {
+    submission: Submission,
     reply: oneshot::Sender<Result<Appended, LedgerError>>,
 }
 
@@ -140,8 +147,9 @@ impl Ledger {
     /// existing entry; a different envelope with a used id is a conflict.
     pub async fn submit(&self, envelope: VerifiedEnvelope) -> Result<Appended, LedgerError> {
         let (reply, rx) = oneshot::channel();
+        let submission = Submission { digest: envelope.digest(), envelope };
         self.jobs
-            .send(Job { envelope, reply })
+            .send(Job { submission, reply })
             .await
             .map_err(|_| LedgerError::Closed)?;
         rx.await.map_err(|_| LedgerError::Closed)?
@@ -312,32 +320,35 @@ impl Inner {
         .await
     }
 
-    /// Appends a batch in one transaction with one checkpoint.
-    async fn append_batch(
-        &self,
-        batch: &[VerifiedEnvelope],
-    ) -> Result<Vec<Result<Appended, LedgerError>>, LedgerError> {
-        let (outcomes, checkpoint, new_nodes) = retrying(|| self.try_append_batch(batch)).await?;
+    /// Builds every inclusion proof of a committed batch from one read of
+    /// stored hashes.
+    async fn finish_batch(&self, committed: Committed) -> Result<Vec<Result<Appended, LedgerError>>, LedgerError> {
+        let (outcomes, checkpoint, mut nodes) = committed;
+        let size = checkpoint.tree_size;
+        let mut ranges = Vec::new();
+        for outcome in &outcomes {
+            if let Outcome::Placed { index, .. } = outcome {
+                ranges.push(proof::inclusion_ranges(*index, size)?);
+            }
+        }
+        let wanted: Vec<NodeId> = proof::nodes_for(&ranges.concat())
+            .into_iter()
+            .filter(|id| !nodes.contains_key(id))
+            .collect();
+        nodes.extend(self.store.nodes(&wanted).await?);
+        let mut ranges = ranges.into_iter();
         let mut results = Vec::with_capacity(outcomes.len());
         for outcome in outcomes {
             results.push(match outcome {
                 Outcome::Conflict { id, index } => Err(LedgerError::Conflict { id, index }),
-                Outcome::Placed {
-                    index,
-                    leaf_hash,
-                    entry,
-                    created,
-                } => {
-                    let ranges = proof::inclusion_ranges(index, checkpoint.tree_size)?;
-                    let (inclusion_proof, _) = self
-                        .proof_with_root(&ranges, checkpoint.tree_size, &new_nodes)
-                        .await?;
+                Outcome::Placed { index, leaf_hash, entry, created } => {
+                    let inclusion_proof = proof::assemble(&ranges.next().unwrap_or_default(), &nodes)?;
                     Ok(Appended {
                         index,
                         leaf_hash,
                         entry,
                         checkpoint: checkpoint.note.clone(),
-                        tree_size: checkpoint.tree_size,
+                        tree_size: size,
                         inclusion_proof,
                         created,
                     })
@@ -347,13 +358,11 @@ impl Inner {
         Ok(results)
     }
 
-    async fn try_append_batch(
-        &self,
-        batch: &[VerifiedEnvelope],
-    ) -> Result<(Vec<Outcome>, StoredCheckpoint, HashMap<NodeId, Hash>), LedgerError> {
+    /// One attempt at appending a batch in one transaction with one checkpoint.
+    async fn try_append_batch(&self, batch: &[Submission]) -> Result<Committed, LedgerError> {
         let tx = self.store.begin_append().await?;
         let head = tx.head().await?;
-        let ids: Vec<&str> = batch.iter().map(|e| e.statement_id.as_str()).collect();
+        let ids: Vec<&str> = batch.iter().map(|s| s.envelope.statement_id.as_str()).collect();
         let mut known = tx.find_statements(&ids).await?;
 
         let size = head.as_ref().map_or(0, |h| h.size);
@@ -376,9 +385,9 @@ impl Inner {
         let mut entries = Vec::new();
         let mut nodes = Vec::new();
         let mut bodies: HashMap<u64, (Hash, Vec<u8>)> = HashMap::new();
-        for envelope in batch {
+        for Submission { envelope, digest: envelope_digest } in batch {
             if let Some(&(index, digest)) = known.get(&envelope.statement_id) {
-                outcomes.push(if digest == envelope.digest {
+                outcomes.push(if digest == *envelope_digest {
                     Pending::Existing(index)
                 } else {
                     Pending::Conflict {
@@ -400,12 +409,12 @@ impl Inner {
             let leaf_hash = crate::tlog::hash::leaf_hash(&body);
             nodes.extend(range.push(leaf_hash));
             prev = leaf_hash;
-            known.insert(envelope.statement_id.clone(), (index, envelope.digest));
+            known.insert(envelope.statement_id.clone(), (index, *envelope_digest));
             bodies.insert(index, (leaf_hash, body.clone()));
             entries.push(NewEntry {
                 index,
                 statement_id: envelope.statement_id.clone(),
-                digest: envelope.digest,
+                digest: *envelope_digest,
                 leaf_hash,
                 recorded_at: recorded_at.clone(),
                 body,
@@ -464,6 +473,10 @@ impl Inner {
     }
 }
 
+/// A committed batch: each submission's outcome, the checkpoint covering
+/// the batch, and the subtree hashes the batch added.
+type Committed = (Vec<Outcome>, StoredCheckpoint, HashMap<NodeId, Hash>);
+
 enum Pending {
     New(u64),
     Existing(u64),
@@ -504,7 +517,8 @@ where
 
 /// The single appender of this process: takes every waiting submission
 /// into one transaction (group commit), so one fsync and one checkpoint
-/// serve many entries.
+/// serve many entries. Proofs and replies of a committed batch are built in
+/// another task while the next batch is being committed.
 async fn appender(inner: Arc<Inner>, mut jobs: mpsc::Receiver<Job>) {
     while let Some(first) = jobs.recv().await {
         let mut batch = vec![first];
@@ -514,22 +528,31 @@ async fn appender(inner: Arc<Inner>, mut jobs: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let envelopes: Vec<VerifiedEnvelope> = batch.iter().map(|j| j.envelope.clone()).collect();
-        match inner.append_batch(&envelopes).await {
-            Ok(results) => {
-                for (job, result) in batch.into_iter().zip(results) {
-                    let _ = job.reply.send(result);
+        let (submissions, replies): (Vec<Submission>, Vec<_>) =
+            batch.into_iter().map(|j| (j.submission, j.reply)).unzip();
+        let started = std::time::Instant::now();
+        let committed = retrying(|| inner.try_append_batch(&submissions)).await;
+        tracing::debug!(entries = submissions.len(), elapsed = ?started.elapsed(), "batch committed");
+        let inner = inner.clone();
+        tokio::spawn(async move {
+            let results = match committed {
+                Ok(committed) => inner.finish_batch(committed).await,
+                Err(e) => Err(e),
+            };
+            match results {
+                Ok(results) => {
+                    for (reply, result) in replies.into_iter().zip(results) {
+                        let _ = reply.send(result);
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, entries = replies.len(), "append failed");
+                    let message = e.to_string();
+                    for reply in replies {
+                        let _ = reply.send(Err(LedgerError::AppendFailed(message.clone())));
+                    }
                 }
             }
-            Err(e) => {
-                tracing::error!(error = %e, entries = batch.len(), "append failed");
-                let message = e.to_string();
-                for job in batch {
-                    let _ = job
-                        .reply
-                        .send(Err(LedgerError::AppendFailed(message.clone())));
-                }
-            }
-        }
+        });
     }
 }

@@ -189,8 +189,6 @@ pub struct VerifiedEnvelope {
     pub statement_id: String,
     /// The keys whose signatures verified, in envelope order.
     pub signers: Vec<VerifyingKey>,
-    /// SHA-256 of the envelope's canonical JSON: equal digests mean an identical envelope.
-    pub digest: Hash,
 }
 
 impl VerifiedEnvelope {
@@ -270,15 +268,13 @@ impl VerifiedEnvelope {
                 problem: "required, a string of 1 to 128 characters of [A-Za-z0-9._:-]",
             })?
             .to_owned();
-        let digest = sha256(&canonical_json(&envelope));
-        Ok(VerifiedEnvelope {
-            envelope,
-            statement,
-            statement_type,
-            statement_id,
-            signers,
-            digest,
-        })
+        Ok(VerifiedEnvelope { envelope, statement, statement_type, statement_id, signers })
+    }
+
+    /// SHA-256 of the envelope's canonical JSON: equal digests mean an
+    /// identical envelope (same statement, same signatures in the same order).
+    pub fn digest(&self) -> Hash {
+        sha256(&canonical_json(&self.envelope))
     }
 }
 
@@ -287,7 +283,28 @@ fn parse_keyid(keyid: &str) -> Option<VerifyingKey> {
         return None;
     }
     let bytes: [u8; 32] = hex::decode(keyid).ok()?.try_into().ok()?;
-    VerifyingKey::from_bytes(&bytes).ok()
+    decompress_cached(&bytes)
+}
+
+/// Decompressing a public key costs a field exponentiation, a large part of
+/// a signature check; a ledger has few signers, so remember them.
+fn decompress_cached(bytes: &[u8; 32]) -> Option<VerifyingKey> {
+    use std::collections::HashMap;
+    use std::sync::{OnceLock, RwLock};
+    const CAPACITY: usize = 4096;
+    static KEYS: OnceLock<RwLock<HashMap<[u8; 32], VerifyingKey>>> = OnceLock::new();
+    let keys = KEYS.get_or_init(Default::default);
+    if let Some(key) = keys.read().ok().and_then(|k| k.get(bytes).copied()) {
+        return Some(key);
+    }
+    let key = VerifyingKey::from_bytes(bytes).ok()?;
+    if let Ok(mut keys) = keys.write() {
+        if keys.len() >= CAPACITY {
+            keys.clear();
+        }
+        keys.insert(*bytes, key);
+    }
+    Some(key)
 }
 
 /// The keyid of a public key: its 32 bytes in lowercase hex.

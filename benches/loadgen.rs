@@ -1,0 +1,127 @@
+//! Load generator: appends through the HTTP API with 32 concurrent clients
+//! on SQLite and (when PRASASTI_TEST_POSTGRES_URL is set) PostgreSQL, and
+//! measures ingest rate, submit-to-checkpoint latency and full-verify rate.
+//!
+//!     cargo bench --bench loadgen                  # 20,000 entries
+//!     PRASASTI_LOADGEN_ENTRIES=100000 cargo bench --bench loadgen
+//!
+//! Every answer carries a signed checkpoint covering the entry, so the time
+//! of a submission is the time from submit to a covering checkpoint.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use ed25519_dalek::SigningKey;
+use prasasti::ledger::Ledger;
+use prasasti::ledger::statement::seal;
+use prasasti::ledger::verify::{self, Source};
+use prasasti::store::Store;
+use prasasti::tlog::note::NoteSigner;
+use serde_json::json;
+
+const ORIGIN: &str = "loadgen.prasasti.example/ledger";
+const CLIENTS: usize = 32;
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+async fn run(name: &str, url: &str, entries: usize) {
+    let signer = NoteSigner::from_seed(ORIGIN, [7; 32]).expect("key");
+    let store = Store::connect(url).await.expect("store");
+    let ledger = Ledger::open(store, signer.clone()).await.expect("ledger");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(prasasti::serve(listener, ledger.clone(), std::future::pending()));
+
+    let official = SigningKey::from_bytes(&[3; 32]);
+    let bodies: Arc<Vec<Vec<u8>>> = Arc::new(
+        (0..entries)
+            .map(|i| {
+                let statement = json!({"type": "load.note", "id": format!("load-{i}"), "ledger": ORIGIN,
+                                       "title": "Laporan kemajuan", "amount": "1250000000", "n": i});
+                let serde_json::Value::Object(map) = statement else { unreachable!() };
+                serde_json::to_vec(&seal(&map, &official)).expect("json")
+            })
+            .collect(),
+    );
+    let next = Arc::new(AtomicUsize::new(0));
+    let client = reqwest::Client::builder().pool_max_idle_per_host(CLIENTS).build().expect("client");
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..CLIENTS {
+        let (bodies, next, client, base) = (bodies.clone(), next.clone(), client.clone(), base.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= bodies.len() {
+                    break;
+                }
+                let t = Instant::now();
+                let response = client
+                    .post(format!("{base}/api/v1/entries"))
+                    .header("content-type", "application/json")
+                    .body(bodies[i].clone())
+                    .send()
+                    .await
+                    .expect("send");
+                assert_eq!(response.status().as_u16(), 201);
+                response.bytes().await.expect("body");
+                latencies.push(t.elapsed());
+            }
+            latencies
+        }));
+    }
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.expect("client"));
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    println!(
+        "{name}: {entries} signed entries via HTTP, {CLIENTS} clients: {:.0} entries/s; submit-to-checkpoint p50 {:.1} ms, p99 {:.1} ms",
+        entries as f64 / elapsed.as_secs_f64(),
+        percentile(&latencies, 0.50).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+    );
+
+    for (what, source) in [
+        ("database", Source::Database(Store::open(url).await.expect("store"))),
+        ("HTTP tiles", Source::Server { base: base.clone() }),
+    ] {
+        let options = verify::Options { verifier: signer.verifier(), state_file: None, progress: false };
+        let report = verify::verify(&source, &options).await.expect("verify");
+        println!(
+            "{name}: full verify from {what}: {} entries in {:.2} s, {:.0} entries/s",
+            report.entries,
+            report.elapsed.as_secs_f64(),
+            report.entries as f64 / report.elapsed.as_secs_f64()
+        );
+    }
+}
+
+fn main() {
+    // `cargo bench` passes --bench; `cargo test --benches` passes nothing we need.
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let entries: usize = std::env::var("PRASASTI_LOADGEN_ENTRIES").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        run("SQLite", &format!("sqlite://{}", dir.path().join("load.db").display()), entries).await;
+        if let Ok(admin) = std::env::var("PRASASTI_TEST_POSTGRES_URL") {
+            use sea_orm::ConnectionTrait;
+            let db = format!("prasasti_loadgen_{}", std::process::id());
+            let conn = sea_orm::Database::connect(&admin).await.expect("postgres");
+            conn.execute_unprepared(&format!("CREATE DATABASE {db}")).await.expect("create");
+            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+            run("PostgreSQL", &format!("{base}/{db}"), entries).await;
+            conn.execute_unprepared(&format!("DROP DATABASE {db} WITH (FORCE)")).await.ok();
+        } else {
+            println!("PostgreSQL skipped: set PRASASTI_TEST_POSTGRES_URL");
+        }
+    });
+}
