@@ -31,9 +31,15 @@ async fn run(name: &str, url: &str, entries: usize) {
     let signer = NoteSigner::from_seed(ORIGIN, [7; 32]).expect("key");
     let store = Store::connect(url).await.expect("store");
     let ledger = Ledger::open(store, signer.clone()).await.expect("ledger");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(prasasti::serve(listener, ledger.clone(), std::future::pending()));
+    tokio::spawn(prasasti::serve(
+        listener,
+        ledger.clone(),
+        std::future::pending(),
+    ));
 
     let official = SigningKey::from_bytes(&[3; 32]);
     let bodies: Arc<Vec<Vec<u8>>> = Arc::new(
@@ -47,11 +53,15 @@ async fn run(name: &str, url: &str, entries: usize) {
             .collect(),
     );
     let next = Arc::new(AtomicUsize::new(0));
-    let client = reqwest::Client::builder().pool_max_idle_per_host(CLIENTS).build().expect("client");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CLIENTS)
+        .build()
+        .expect("client");
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..CLIENTS {
-        let (bodies, next, client, base) = (bodies.clone(), next.clone(), client.clone(), base.clone());
+        let (bodies, next, client, base) =
+            (bodies.clone(), next.clone(), client.clone(), base.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             loop {
@@ -88,10 +98,17 @@ async fn run(name: &str, url: &str, entries: usize) {
     );
 
     for (what, source) in [
-        ("database", Source::Database(Store::open(url).await.expect("store"))),
+        (
+            "database",
+            Source::Database(Store::open(url).await.expect("store")),
+        ),
         ("HTTP tiles", Source::Server { base: base.clone() }),
     ] {
-        let options = verify::Options { verifier: signer.verifier(), state_file: None, progress: false };
+        let options = verify::Options {
+            verifier: signer.verifier(),
+            state_file: None,
+            progress: false,
+        };
         let report = verify::verify(&source, &options).await.expect("verify");
         println!(
             "{name}: full verify from {what}: {} entries in {:.2} s, {:.0} entries/s",
@@ -107,19 +124,36 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let entries: usize = std::env::var("PRASASTI_LOADGEN_ENTRIES").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .init();
+    }
+    let entries: usize = std::env::var("PRASASTI_LOADGEN_ENTRIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
         let dir = tempfile::tempdir().expect("tempdir");
-        run("SQLite", &format!("sqlite://{}", dir.path().join("load.db").display()), entries).await;
+        run(
+            "SQLite",
+            &format!("sqlite://{}", dir.path().join("load.db").display()),
+            entries,
+        )
+        .await;
         if let Ok(admin) = std::env::var("PRASASTI_TEST_POSTGRES_URL") {
             use sea_orm::ConnectionTrait;
             let db = format!("prasasti_loadgen_{}", std::process::id());
             let conn = sea_orm::Database::connect(&admin).await.expect("postgres");
-            conn.execute_unprepared(&format!("CREATE DATABASE {db}")).await.expect("create");
+            conn.execute_unprepared(&format!("CREATE DATABASE {db}"))
+                .await
+                .expect("create");
             let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
             run("PostgreSQL", &format!("{base}/{db}"), entries).await;
-            conn.execute_unprepared(&format!("DROP DATABASE {db} WITH (FORCE)")).await.ok();
+            conn.execute_unprepared(&format!("DROP DATABASE {db} WITH (FORCE)"))
+                .await
+                .ok();
         } else {
             println!("PostgreSQL skipped: set PRASASTI_TEST_POSTGRES_URL");
         }

@@ -147,7 +147,10 @@ impl Ledger {
     /// existing entry; a different envelope with a used id is a conflict.
     pub async fn submit(&self, envelope: VerifiedEnvelope) -> Result<Appended, LedgerError> {
         let (reply, rx) = oneshot::channel();
-        let submission = Submission { digest: envelope.digest(), envelope };
+        let submission = Submission {
+            digest: envelope.digest(),
+            envelope,
+        };
         self.jobs
             .send(Job { submission, reply })
             .await
@@ -322,7 +325,10 @@ impl Inner {
 
     /// Builds every inclusion proof of a committed batch from one read of
     /// stored hashes.
-    async fn finish_batch(&self, committed: Committed) -> Result<Vec<Result<Appended, LedgerError>>, LedgerError> {
+    async fn finish_batch(
+        &self,
+        committed: Committed,
+    ) -> Result<Vec<Result<Appended, LedgerError>>, LedgerError> {
         let (outcomes, checkpoint, mut nodes) = committed;
         let size = checkpoint.tree_size;
         let mut ranges = Vec::new();
@@ -341,8 +347,14 @@ impl Inner {
         for outcome in outcomes {
             results.push(match outcome {
                 Outcome::Conflict { id, index } => Err(LedgerError::Conflict { id, index }),
-                Outcome::Placed { index, leaf_hash, entry, created } => {
-                    let inclusion_proof = proof::assemble(&ranges.next().unwrap_or_default(), &nodes)?;
+                Outcome::Placed {
+                    index,
+                    leaf_hash,
+                    entry,
+                    created,
+                } => {
+                    let inclusion_proof =
+                        proof::assemble(&ranges.next().unwrap_or_default(), &nodes)?;
                     Ok(Appended {
                         index,
                         leaf_hash,
@@ -362,7 +374,10 @@ impl Inner {
     async fn try_append_batch(&self, batch: &[Submission]) -> Result<Committed, LedgerError> {
         let tx = self.store.begin_append().await?;
         let head = tx.head().await?;
-        let ids: Vec<&str> = batch.iter().map(|s| s.envelope.statement_id.as_str()).collect();
+        let ids: Vec<&str> = batch
+            .iter()
+            .map(|s| s.envelope.statement_id.as_str())
+            .collect();
         let mut known = tx.find_statements(&ids).await?;
 
         let size = head.as_ref().map_or(0, |h| h.size);
@@ -385,7 +400,11 @@ impl Inner {
         let mut entries = Vec::new();
         let mut nodes = Vec::new();
         let mut bodies: HashMap<u64, (Hash, Vec<u8>)> = HashMap::new();
-        for Submission { envelope, digest: envelope_digest } in batch {
+        for Submission {
+            envelope,
+            digest: envelope_digest,
+        } in batch
+        {
             if let Some(&(index, digest)) = known.get(&envelope.statement_id) {
                 outcomes.push(if digest == *envelope_digest {
                     Pending::Existing(index)

@@ -268,7 +268,13 @@ impl VerifiedEnvelope {
                 problem: "required, a string of 1 to 128 characters of [A-Za-z0-9._:-]",
             })?
             .to_owned();
-        Ok(VerifiedEnvelope { envelope, statement, statement_type, statement_id, signers })
+        Ok(VerifiedEnvelope {
+            envelope,
+            statement,
+            statement_type,
+            statement_id,
+            signers,
+        })
     }
 
     /// SHA-256 of the envelope's canonical JSON: equal digests mean an

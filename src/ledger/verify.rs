@@ -189,22 +189,32 @@ pub async fn verify(source: &Source, options: &Options) -> Result<Report, Verify
     let mut seen_ids: HashSet<String> = HashSet::new();
     let mut signatures = 0u64;
     check_root(&range, &expected_roots, &trusted)?;
-    while let Some(chunk) = rx.recv().await {
-        let chunk = chunk?;
+    // Signatures dominate the cost: each chunk is checked on every core
+    // while the previous one goes through the sequential checks.
+    let check = |chunk: Chunk| {
         let origin = origin.clone();
-        let start = chunk.start;
-        let bodies = chunk.bodies;
-        // Signatures dominate the cost: check them on every core.
-        let (bodies, checked) = tokio::task::spawn_blocking(move || {
-            let checked: Vec<Result<(Entry, VerifiedEnvelope), String>> = bodies
+        tokio::task::spawn_blocking(move || {
+            let checked: Vec<Result<(Entry, VerifiedEnvelope), String>> = chunk
+                .bodies
                 .par_iter()
                 .map(|body| check_entry(body, &origin))
                 .collect();
-            (bodies, checked)
+            (chunk, checked)
         })
-        .await
-        .map_err(|e| VerifyError::Fetch(e.to_string()))?;
-        for (offset, (body, result)) in bodies.iter().zip(checked).enumerate() {
+    };
+    let mut in_flight = match rx.recv().await {
+        Some(chunk) => Some(check(chunk?)),
+        None => None,
+    };
+    while let Some(handle) = in_flight.take() {
+        if let Some(next) = rx.recv().await {
+            in_flight = Some(check(next?));
+        }
+        let (chunk, checked) = handle
+            .await
+            .map_err(|e| VerifyError::Fetch(e.to_string()))?;
+        let start = chunk.start;
+        for (offset, (body, result)) in chunk.bodies.iter().zip(checked).enumerate() {
             let index = start + offset as u64;
             let bad = |problem: String| VerifyError::Entry { index, problem };
             let (entry, envelope) = result.map_err(bad)?;
@@ -247,7 +257,7 @@ pub async fn verify(source: &Source, options: &Options) -> Result<Report, Verify
             range.push(leaf);
             check_root(&range, &expected_roots, &trusted)?;
         }
-        bar.inc(bodies.len() as u64);
+        bar.inc(chunk.bodies.len() as u64);
     }
     producer
         .await
