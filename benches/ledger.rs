@@ -42,7 +42,7 @@ fn envelopes(c: &mut Criterion) {
 }
 
 fn proofs(c: &mut Criterion) {
-    let n = 1 << 16;
+    let n: u64 = 1 << 16;
     let mut range = CompactRange::default();
     let mut nodes: HashMap<NodeId, Hash> = HashMap::new();
     for i in 0..n {
