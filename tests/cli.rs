@@ -258,7 +258,22 @@ async fn submit_verify_and_check_proof_from_the_command_line() {
     ]))
     .await;
     assert!(out.status.success(), "{}", text(&out));
-    std::fs::write(dir.path().join("3.entry"), [&body[..], b" "].concat()).unwrap();
+    let answer = app.get("/api/v1/entries/3").await.bytes().await.unwrap();
+    std::fs::write(dir.path().join("3.json"), &answer).unwrap();
+    let out = run(s(&[
+        "check-proof",
+        "--vkey",
+        "ledger.vkey",
+        "--proof",
+        "3.tlog-proof",
+        "3.json",
+    ]))
+    .await;
+    assert!(out.status.success(), "{}", text(&out));
+    let forged = String::from_utf8(body)
+        .unwrap()
+        .replace("\"index\":3", "\"index\":4");
+    std::fs::write(dir.path().join("3.entry"), forged).unwrap();
     let out = run(s(&[
         "check-proof",
         "--vkey",

@@ -128,7 +128,8 @@ pub enum Command {
         /// The proof bundle file.
         #[arg(long)]
         proof: PathBuf,
-        /// The entry file (the leaf bytes, as served in entry tiles).
+        /// The entry: the answer of GET /api/v1/entries/{index}, the entry
+        /// JSON, or its leaf bytes.
         entry: PathBuf,
     },
 }
@@ -438,8 +439,16 @@ fn check_proof(vkey: &Path, proof: &Path, entry: &Path) -> Result<()> {
     let text =
         std::fs::read_to_string(proof).with_context(|| format!("reading {}", proof.display()))?;
     let bundle = ProofBundle::parse(&text)?;
-    let entry = std::fs::read(entry).with_context(|| format!("reading {}", entry.display()))?;
-    let checkpoint = bundle.verify(&entry, &verifier)?;
+    let raw = std::fs::read(entry).with_context(|| format!("reading {}", entry.display()))?;
+    // The leaf is the entry's canonical JSON; accept the API's answer too.
+    let leaf = match serde_json::from_slice::<Value>(&raw) {
+        Ok(Value::Object(mut answer)) if answer.get("entry").is_some_and(Value::is_object) => {
+            statement::canonical_json(&answer.remove("entry"))
+        }
+        Ok(value @ Value::Object(_)) => statement::canonical_json(&value),
+        _ => raw,
+    };
+    let checkpoint = bundle.verify(&leaf, &verifier)?;
     println!(
         "OK: the entry is entry {} of the log of {} entries signed by {}",
         bundle.index,
