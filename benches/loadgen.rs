@@ -53,10 +53,7 @@ async fn run(name: &str, url: &str, entries: usize) {
             .collect(),
     );
     let next = Arc::new(AtomicUsize::new(0));
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(CLIENTS)
-        .build()
-        .expect("client");
+    let client = verify::http_client().expect("client");
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..CLIENTS {

@@ -221,7 +221,7 @@ async fn hammer(
     per_writer: usize,
     tag: &str,
 ) -> Vec<(u64, String)> {
-    let client = reqwest::Client::new();
+    let client = prasasti::ledger::verify::http_client().expect("HTTP client");
     let acked = Arc::new(Mutex::new(Vec::new()));
     let mut tasks = Vec::new();
     for w in 0..writers {
@@ -303,7 +303,7 @@ async fn every_acknowledged_entry_survives_kill_9_during_sustained_appends() {
             let base = base.clone();
             let acked = acked.clone();
             writers.push(tokio::spawn(async move {
-                let client = reqwest::Client::new();
+                let client = prasasti::ledger::verify::http_client().expect("HTTP client");
                 for i in 0.. {
                     let id = format!("k-w{w}-{i}");
                     let sent = client
@@ -352,7 +352,7 @@ async fn every_acknowledged_entry_survives_kill_9_during_sustained_appends() {
             );
         }
         // The log is whole, and appending goes on where it stopped.
-        let client = reqwest::Client::new();
+        let client = prasasti::ledger::verify::http_client().expect("HTTP client");
         let response = client
             .post(format!("{}/api/v1/entries", restarted.base))
             .header("content-type", "application/json")

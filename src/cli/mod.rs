@@ -223,7 +223,7 @@ fn sign(key_path: &Path, file: &Path) -> Result<()> {
 async fn submit(server: &str, vkey: Option<&Path>, file: &Path) -> Result<()> {
     let body = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let url = format!("{}/api/v1/entries", server.trim_end_matches('/'));
-    let response = reqwest::Client::new()
+    let response = verify::http_client()?
         .post(&url)
         .header("content-type", "application/json")
         .body(body)

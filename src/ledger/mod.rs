@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use self::entry::{Entry, format_time, parse_time};
 use self::statement::VerifiedEnvelope;
-use crate::store::{NewEntry, Store, StoreError, StoredCheckpoint};
+use crate::store::{AppendTx, NewEntry, Store, StoreError, StoredCheckpoint};
 use crate::tlog::checkpoint::Checkpoint;
 use crate::tlog::hash::{CompactRange, Hash, NodeId};
 use crate::tlog::note::{NoteSigner, NoteVerifier};
@@ -306,14 +306,7 @@ impl Inner {
             let tx = self.store.begin_append().await?;
             let size = tx.head().await?.map_or(0, |h| h.size);
             if !tx.has_checkpoint(size).await? {
-                let ids = CompactRange::node_ids(size);
-                let nodes = tx.nodes(&ids).await?;
-                let hashes = ids
-                    .iter()
-                    .map(|id| nodes.get(id).copied().ok_or(ProofError::MissingNode(*id)))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let range = CompactRange::from_hashes(size, &hashes)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let range = compact_range(&tx, size).await?;
                 let checkpoint = self.sign_checkpoint(size, range.root())?;
                 tx.insert(&[], &[], &checkpoint).await?;
                 tx.commit().await?;
@@ -387,14 +380,7 @@ impl Inner {
         let last = head.as_ref().and_then(|h| parse_time(&h.last_recorded_at));
         let recorded_at = format_time(last.map_or(now, |l| l.max(now)));
 
-        let range_ids = CompactRange::node_ids(size);
-        let stored = tx.nodes(&range_ids).await?;
-        let hashes = range_ids
-            .iter()
-            .map(|id| stored.get(id).copied().ok_or(ProofError::MissingNode(*id)))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut range = CompactRange::from_hashes(size, &hashes)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut range = compact_range(&tx, size).await?;
 
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut entries = Vec::new();
@@ -490,6 +476,17 @@ impl Inner {
         }
         Ok((placed, checkpoint, nodes.into_iter().collect()))
     }
+}
+
+/// The right edge of the stored tree of `size` entries, read under the lock.
+async fn compact_range(tx: &AppendTx, size: u64) -> Result<CompactRange, LedgerError> {
+    let ids = CompactRange::node_ids(size);
+    let nodes = tx.nodes(&ids).await?;
+    let hashes = ids
+        .iter()
+        .map(|id| nodes.get(id).copied().ok_or(ProofError::MissingNode(*id)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(CompactRange::from_hashes(size, &hashes).map_err(|e| StoreError::Corrupt(e.to_string()))?)
 }
 
 /// A committed batch: each submission's outcome, the checkpoint covering

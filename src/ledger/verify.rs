@@ -337,14 +337,26 @@ async fn fetch_checkpoint(source: &Source) -> Result<String, VerifyError> {
     }
 }
 
+/// The HTTP client of the auditor and the command line: HTTPS through
+/// rustls with the ring provider and the system's trusted certificates.
+pub fn http_client() -> Result<reqwest::Client, VerifyError> {
+    static CLIENT: std::sync::OnceLock<Result<reqwest::Client, String>> =
+        std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            // Fails only when a provider is already installed, which is fine.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs(120))
+                .build()
+                .map_err(|e| format!("cannot set up HTTPS: {e}"))
+        })
+        .clone()
+        .map_err(VerifyError::Fetch)
+}
+
 async fn http_get(url: &str) -> Result<Vec<u8>, VerifyError> {
-    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    let client = CLIENT.get_or_init(|| {
-        reqwest::Client::builder()
-            .timeout(Duration::from_secs(120))
-            .build()
-            .unwrap_or_default()
-    });
+    let client = http_client()?;
     let response = client
         .get(url)
         .send()

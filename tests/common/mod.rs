@@ -165,23 +165,29 @@ impl TestApp {
         TestApp {
             base,
             ledger,
-            client: reqwest::Client::new(),
+            client: prasasti::ledger::verify::http_client().expect("HTTP client"),
             db,
             shutdown: Some(tx),
         }
     }
 
     pub async fn post_json(&self, body: impl Into<reqwest::Body>) -> (u16, Value) {
+        self.try_post_json(body).await.expect("request")
+    }
+
+    pub async fn try_post_json(
+        &self,
+        body: impl Into<reqwest::Body>,
+    ) -> Result<(u16, Value), reqwest::Error> {
         let response = self
             .client
             .post(format!("{}/api/v1/entries", self.base))
             .header("content-type", "application/json")
             .body(body)
             .send()
-            .await
-            .expect("request");
+            .await?;
         let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
+        Ok((status, response.json().await.unwrap_or(Value::Null)))
     }
 
     pub async fn submit(&self, envelope: &Envelope) -> (u16, Value) {
