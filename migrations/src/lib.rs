@@ -9,6 +9,12 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_log;
 
 /// Every migration, oldest first.
+///
+/// ```
+/// use migration::{Migrator, MigratorTrait};
+/// let names: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
+/// assert_eq!(names[0], "m20261128_000001_log");
+/// ```
 pub struct Migrator;
 
 #[async_trait::async_trait]

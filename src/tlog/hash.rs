@@ -145,6 +145,13 @@ impl NodeId {
 
 /// Computes the root of the tree over the given leaf hashes in memory.
 /// Meant for tests and for small trees; storage uses stored subtree hashes.
+///
+/// ```
+/// use prasasti::tlog::hash::{leaf_hash, node_hash, root_of};
+/// let (a, b) = (leaf_hash(b"a"), leaf_hash(b"b"));
+/// assert_eq!(root_of(&[a, b]), node_hash(&a, &b));
+/// assert_eq!(root_of(&[]).to_hex(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+/// ```
 pub fn root_of(leaves: &[Hash]) -> Hash {
     let mut range = CompactRange::default();
     for leaf in leaves {

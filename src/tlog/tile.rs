@@ -37,8 +37,13 @@ pub struct Tile {
 #[error("malformed tile path: {0}")]
 pub struct TilePathError(pub &'static str);
 
-/// Writes a tile index in 3-digit groups, all but the last prefixed by `x`:
-/// 1234067 becomes `x001/x234/067`.
+/// Writes a tile index in 3-digit groups, all but the last prefixed by `x`.
+///
+/// ```
+/// use prasasti::tlog::tile::encode_index;
+/// assert_eq!(encode_index(1234067), "x001/x234/067");
+/// assert_eq!(encode_index(5), "005");
+/// ```
 pub fn encode_index(mut n: u64) -> String {
     let mut groups = vec![format!("{:03}", n % 1000)];
     n /= 1000;
