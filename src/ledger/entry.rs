@@ -4,7 +4,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::statement::{Envelope, canonical_json};
+use super::statement::Envelope;
 use crate::tlog::hash::{Hash, leaf_hash};
 
 /// Version of the entry format.
@@ -130,7 +130,7 @@ impl Entry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::statement::EnvelopeSignature;
+    use crate::ledger::statement::{EnvelopeSignature, canonical_json};
 
     fn entry(payload: &str, signatures: usize) -> Entry {
         Entry {
