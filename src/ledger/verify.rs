@@ -149,9 +149,9 @@ pub async fn verify(source: &Source, options: &Options) -> Result<Report, Verify
         });
     }
     // Roots the entries must reproduce at given sizes.
-    let mut expected_roots: BTreeMap<u64, (Hash, &'static str)> = BTreeMap::new();
+    let mut expected_roots: BTreeMap<u64, (Hash, RootSource)> = BTreeMap::new();
     if let Some(t) = &trusted {
-        expected_roots.insert(t.size, (t.root, "trusted"));
+        expected_roots.insert(t.size, (t.root, RootSource::Trusted));
     }
     if let Source::Database(store) = source {
         for stored in store
@@ -162,7 +162,7 @@ pub async fn verify(source: &Source, options: &Options) -> Result<Report, Verify
             if stored.tree_size <= checkpoint.size {
                 expected_roots
                     .entry(stored.tree_size)
-                    .or_insert((stored.root, "stored"));
+                    .or_insert((stored.root, RootSource::Stored));
             }
         }
     }
@@ -188,7 +188,7 @@ pub async fn verify(source: &Source, options: &Options) -> Result<Report, Verify
     let mut last_time = None;
     let mut seen_ids: HashSet<String> = HashSet::new();
     let mut signatures = 0u64;
-    check_root(&range, &expected_roots, &trusted)?;
+    check_root(&range, &expected_roots)?;
     // Signatures dominate the cost: each chunk is checked on every core
     // while the previous one goes through the sequential checks.
     let check = |chunk: Chunk| {
@@ -255,7 +255,7 @@ pub async fn verify(source: &Source, options: &Options) -> Result<Report, Verify
             signatures += envelope.signers.len() as u64;
             prev = leaf;
             range.push(leaf);
-            check_root(&range, &expected_roots, &trusted)?;
+            check_root(&range, &expected_roots)?;
         }
         bar.inc(chunk.bodies.len() as u64);
     }
@@ -290,10 +290,18 @@ pub async fn verify(source: &Source, options: &Options) -> Result<Report, Verify
     })
 }
 
+/// Where a root the entries must reproduce comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RootSource {
+    /// The checkpoint this auditor trusted on an earlier run.
+    Trusted,
+    /// A checkpoint stored in the database being audited.
+    Stored,
+}
+
 fn check_root(
     range: &CompactRange,
-    expected: &BTreeMap<u64, (Hash, &'static str)>,
-    trusted: &Option<Checkpoint>,
+    expected: &BTreeMap<u64, (Hash, RootSource)>,
 ) -> Result<(), VerifyError> {
     let Some((root, kind)) = expected.get(&range.size()) else {
         return Ok(());
@@ -302,7 +310,7 @@ fn check_root(
     if computed == *root {
         return Ok(());
     }
-    if *kind == "trusted" && trusted.is_some() {
+    if *kind == RootSource::Trusted {
         return Err(VerifyError::Fork {
             size: range.size(),
             trusted: *root,
