@@ -227,7 +227,12 @@ async fn submit_entry(
         return Err(crate::ledger::statement::EnvelopeError::TooLarge(body.len()).into());
     }
     let origin = ledger.origin().to_owned();
-    let envelope = VerifiedEnvelope::from_json(&body, &origin)?;
+    // Checking signatures is the heaviest work of a request: keep it off the
+    // async workers, so the appender and other requests are not queued
+    // behind it.
+    let envelope = tokio::task::spawn_blocking(move || VerifiedEnvelope::from_json(&body, &origin))
+        .await
+        .map_err(ApiError::internal)??;
     let appended: Appended = ledger.submit(envelope).await?;
     let status = if appended.created {
         StatusCode::CREATED
