@@ -196,6 +196,18 @@ async fn submit_verify_and_check_proof_from_the_command_line() {
         }
     };
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    // The auditor's run against a server, remembering its checkpoint.
+    let audit = |server: &str| {
+        run(s(&[
+            "verify",
+            "--server",
+            server,
+            "--vkey",
+            "ledger.vkey",
+            "--state",
+            "audit/state",
+        ]))
+    };
     run(s(&["keygen", "--name", "inspektur", "--out", "officials"])).await;
     std::fs::write(
         dir.path().join("s.json"),
@@ -225,16 +237,7 @@ async fn submit_verify_and_check_proof_from_the_command_line() {
     for i in 0..9 {
         app.submit(&signed(&format!("more{i}"))).await;
     }
-    let out = run(s(&[
-        "verify",
-        "--server",
-        &base,
-        "--vkey",
-        "ledger.vkey",
-        "--state",
-        "audit/state",
-    ]))
-    .await;
+    let out = audit(&base).await;
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("OK: 10 entries"), "{}", text(&out));
 
@@ -290,16 +293,7 @@ async fn submit_verify_and_check_proof_from_the_command_line() {
     for i in 0..5 {
         short.submit(&signed(&format!("more{i}"))).await;
     }
-    let out = run(s(&[
-        "verify",
-        "--server",
-        &short.base,
-        "--vkey",
-        "ledger.vkey",
-        "--state",
-        "audit/state",
-    ]))
-    .await;
+    let out = audit(&short.base).await;
     assert!(!out.status.success());
     assert!(text(&out).contains("rolled back"), "{}", text(&out));
 
@@ -308,31 +302,13 @@ async fn submit_verify_and_check_proof_from_the_command_line() {
     for i in 0..12 {
         fork.submit(&signed(&format!("fork{i}"))).await;
     }
-    let out = run(s(&[
-        "verify",
-        "--server",
-        &fork.base,
-        "--vkey",
-        "ledger.vkey",
-        "--state",
-        "audit/state",
-    ]))
-    .await;
+    let out = audit(&fork.base).await;
     assert!(!out.status.success());
     assert!(text(&out).contains("rewritten"), "{}", text(&out));
 
     // The honest log, grown, still verifies against the remembered checkpoint.
     app.submit(&signed("later")).await;
-    let out = run(s(&[
-        "verify",
-        "--server",
-        &base,
-        "--vkey",
-        "ledger.vkey",
-        "--state",
-        "audit/state",
-    ]))
-    .await;
+    let out = audit(&base).await;
     assert!(out.status.success(), "{}", text(&out));
     assert!(
         text(&out).contains("extends the checkpoint of 10 entries"),
