@@ -196,6 +196,17 @@ async fn submit_verify_and_check_proof_from_the_command_line() {
         }
     };
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    // Checking entry 3 offline against its proof bundle.
+    let check_proof = |entry: &str| {
+        run(s(&[
+            "check-proof",
+            "--vkey",
+            "ledger.vkey",
+            "--proof",
+            "3.tlog-proof",
+            entry,
+        ]))
+    };
     // The auditor's run against a server, remembering its checkpoint.
     let audit = |server: &str| {
         run(s(&[
@@ -251,41 +262,17 @@ async fn submit_verify_and_check_proof_from_the_command_line() {
     std::fs::write(dir.path().join("3.tlog-proof"), bundle).unwrap();
     let body = app.ledger.store().entry(3).await.unwrap().unwrap().body;
     std::fs::write(dir.path().join("3.entry"), &body).unwrap();
-    let out = run(s(&[
-        "check-proof",
-        "--vkey",
-        "ledger.vkey",
-        "--proof",
-        "3.tlog-proof",
-        "3.entry",
-    ]))
-    .await;
+    let out = check_proof("3.entry").await;
     assert!(out.status.success(), "{}", text(&out));
     let answer = app.get("/api/v1/entries/3").await.bytes().await.unwrap();
     std::fs::write(dir.path().join("3.json"), &answer).unwrap();
-    let out = run(s(&[
-        "check-proof",
-        "--vkey",
-        "ledger.vkey",
-        "--proof",
-        "3.tlog-proof",
-        "3.json",
-    ]))
-    .await;
+    let out = check_proof("3.json").await;
     assert!(out.status.success(), "{}", text(&out));
     let forged = String::from_utf8(body)
         .unwrap()
         .replace("\"index\":3", "\"index\":4");
     std::fs::write(dir.path().join("3.entry"), forged).unwrap();
-    let out = run(s(&[
-        "check-proof",
-        "--vkey",
-        "ledger.vkey",
-        "--proof",
-        "3.tlog-proof",
-        "3.entry",
-    ]))
-    .await;
+    let out = check_proof("3.entry").await;
     assert!(!out.status.success());
 
     // A server with the same key but a shorter log is a rollback...

@@ -232,13 +232,10 @@ async fn hammer(
         tasks.push(tokio::spawn(async move {
             for i in 0..per_writer {
                 let id = format!("{tag}-w{w}-{i}");
-                let response = client
-                    .post(format!("{base}/api/v1/entries"))
-                    .header("content-type", "application/json")
-                    .body(serde_json::to_vec(&signed(&id)).unwrap())
-                    .send()
-                    .await
-                    .expect("request");
+                let response =
+                    post_entry(&client, &base, serde_json::to_vec(&signed(&id)).unwrap())
+                        .await
+                        .expect("request");
                 assert_eq!(response.status().as_u16(), 201);
                 let body: serde_json::Value = response.json().await.unwrap();
                 acked
@@ -306,12 +303,8 @@ async fn every_acknowledged_entry_survives_kill_9_during_sustained_appends() {
                 let client = prasasti::ledger::verify::http_client().expect("HTTP client");
                 for i in 0.. {
                     let id = format!("k-w{w}-{i}");
-                    let sent = client
-                        .post(format!("{base}/api/v1/entries"))
-                        .header("content-type", "application/json")
-                        .body(serde_json::to_vec(&signed(&id)).unwrap())
-                        .send()
-                        .await;
+                    let sent =
+                        post_entry(&client, &base, serde_json::to_vec(&signed(&id)).unwrap()).await;
                     // After the kill, requests fail: stop.
                     let Ok(response) = sent else { break };
                     if response.status().as_u16() != 201 {
@@ -353,13 +346,8 @@ async fn every_acknowledged_entry_survives_kill_9_during_sustained_appends() {
         }
         // The log is whole, and appending goes on where it stopped.
         let client = prasasti::ledger::verify::http_client().expect("HTTP client");
-        let response = client
-            .post(format!("{}/api/v1/entries", restarted.base))
-            .header("content-type", "application/json")
-            .body(serde_json::to_vec(&signed("after-restart")).unwrap())
-            .send()
-            .await
-            .unwrap();
+        let body = serde_json::to_vec(&signed("after-restart")).unwrap();
+        let response = post_entry(&client, &restarted.base, body).await.unwrap();
         assert_eq!(response.status().as_u16(), 201);
         audit(&db.url)
             .await

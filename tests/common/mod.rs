@@ -226,6 +226,20 @@ impl Drop for TestApp {
     }
 }
 
+/// Posts a body to a server's `POST /api/v1/entries` as JSON.
+pub async fn post_entry(
+    client: &reqwest::Client,
+    base: &str,
+    body: impl Into<reqwest::Body>,
+) -> Result<reqwest::Response, reqwest::Error> {
+    client
+        .post(format!("{base}/api/v1/entries"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+}
+
 /// Path of the built `prasasti` binary.
 pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_prasasti"))
