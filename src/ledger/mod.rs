@@ -290,7 +290,7 @@ impl Inner {
         };
         let note = checkpoint
             .sign(&self.signer)
-            .map_err(|e| LedgerError::WrongLedger(format!("cannot sign a checkpoint: {e}")))?;
+            .map_err(|e| LedgerError::AppendFailed(format!("cannot sign a checkpoint: {e}")))?;
         Ok(StoredCheckpoint {
             tree_size: size,
             root,
@@ -385,7 +385,6 @@ impl Inner {
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut entries = Vec::new();
         let mut nodes = Vec::new();
-        let mut bodies: HashMap<u64, (Hash, Vec<u8>)> = HashMap::new();
         for Submission {
             envelope,
             digest: envelope_digest,
@@ -415,7 +414,6 @@ impl Inner {
             nodes.extend(range.push(leaf_hash));
             prev = leaf_hash;
             known.insert(envelope.statement_id.clone(), (index, *envelope_digest));
-            bodies.insert(index, (leaf_hash, body.clone()));
             entries.push(NewEntry {
                 index,
                 statement_id: envelope.statement_id.clone(),
@@ -437,12 +435,17 @@ impl Inner {
             checkpoint
         };
 
+        // New entries of this batch follow the old head in order.
+        let added = |index: u64| {
+            let e = entries.get(usize::try_from(index.checked_sub(size)?).ok()?)?;
+            Some((e.leaf_hash, e.body.clone()))
+        };
         // Fill in the entries that were already in the log.
         let mut placed = Vec::with_capacity(outcomes.len());
         for outcome in outcomes {
             placed.push(match outcome {
                 Pending::New(index) => {
-                    let (leaf_hash, entry) = bodies[&index].clone();
+                    let (leaf_hash, entry) = added(index).expect("a new entry of this batch");
                     Outcome::Placed {
                         index,
                         leaf_hash,
@@ -451,7 +454,7 @@ impl Inner {
                     }
                 }
                 Pending::Existing(index) => {
-                    if let Some((leaf_hash, entry)) = bodies.get(&index).cloned() {
+                    if let Some((leaf_hash, entry)) = added(index) {
                         // The same envelope twice in one batch.
                         Outcome::Placed {
                             index,
