@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod governance;
 pub mod ledger;
 pub mod store;
 pub mod tlog;

@@ -45,7 +45,8 @@ async fn submitted_entries_come_back_with_a_checkpoint_and_a_proof_that_verify()
     on_each_backend(|db| async move {
         let app = TestApp::spawn(db).await;
         let verifier = ledger_key().verifier();
-        for i in 0..5 {
+        // Entry 0 is the genesis.
+        for i in 1..6 {
             let (status, body) = app.submit(&signed(&format!("s{i}"))).await;
             assert_eq!(status, 201, "{body}");
             assert_eq!(body["index"], i);
@@ -62,11 +63,10 @@ async fn submitted_entries_come_back_with_a_checkpoint_and_a_proof_that_verify()
                 &checkpoint.root,
             )
             .unwrap();
-            // The chain: prev is the previous leaf hash.
-            if i == 0 {
-                assert_eq!(body["entry"]["prev"], "0".repeat(64));
-            }
         }
+        // The chain starts from zeros, then prev is the previous leaf hash.
+        let (_, e0) = app.get_json("/api/v1/entries/0").await;
+        assert_eq!(e0["entry"]["prev"], "0".repeat(64));
         let (_, e1) = app.get_json("/api/v1/entries/1").await;
         let (_, e2) = app.get_json("/api/v1/entries/2").await;
         assert_eq!(
@@ -94,8 +94,8 @@ async fn identical_resubmission_is_idempotent_and_a_reused_id_is_a_conflict() {
         assert_eq!(a["index"], b["index"]);
         assert_eq!(a["leaf_hash"], b["leaf_hash"]);
         // Same id, different content.
-        let mut other = statement("test.note", "same");
-        other.insert("title".into(), json!("something else"));
+        let mut other = document("same");
+        other["document"]["title"] = json!("something else");
         let (status, body) = app.submit(&seal(&other, &official(1))).await;
         assert_eq!(status, 409, "{body}");
         assert_eq!(body["error"]["code"], "statement_id_conflict");
@@ -107,14 +107,14 @@ async fn identical_resubmission_is_idempotent_and_a_reused_id_is_a_conflict() {
             (status, body["error"]["code"].as_str()),
             (409, Some("statement_id_conflict"))
         );
-        assert_eq!(app.tree_size().await, 1);
+        assert_eq!(app.tree_size().await, 2);
     })
     .await;
 }
 
 /// Each refusal: (what is wrong, request body, status, code).
 fn refusals() -> Vec<(&'static str, Vec<u8>, u16, &'static str)> {
-    let good = statement("test.note", "r1");
+    let good = document("r1");
     let canonical = canonical_json(&good);
     let json = |e: &Envelope| serde_json::to_vec(e).unwrap();
     let with = |field: &str, value: Value| {
@@ -352,7 +352,8 @@ async fn every_refusal_rule_answers_its_status_and_code_and_changes_nothing() {
 async fn reads_proofs_and_bundles_verify_and_bad_parameters_are_4xx() {
     on_each_backend(|db| async move {
         let app = TestApp::spawn(db).await;
-        for i in 0..300 {
+        // With the genesis, 300 entries.
+        for i in 1..300 {
             app.submit(&signed(&format!("e{i}"))).await;
         }
         let verifier = ledger_key().verifier();
@@ -494,7 +495,8 @@ async fn reads_proofs_and_bundles_verify_and_bad_parameters_are_4xx() {
 async fn tiles_hold_the_stored_hashes_and_entries_with_the_right_cache_headers() {
     on_each_backend(|db| async move {
         let app = TestApp::spawn(db).await;
-        for i in 0..260 {
+        // With the genesis, 260 entries.
+        for i in 1..260 {
             app.submit(&signed(&format!("t{i}"))).await;
         }
         let full = app.get("/tile/0/000").await;

@@ -8,6 +8,8 @@ use std::process::{Command, Output};
 
 use common::*;
 use prasasti::ledger::statement::{Envelope, VerifiedEnvelope};
+use prasasti::tlog::note::NoteSigner;
+use serde_json::{Value, json};
 
 fn prasasti(args: &[&str], dir: &Path) -> Output {
     Command::new(binary())
@@ -219,13 +221,40 @@ async fn submit_verify_and_check_proof_from_the_command_line() {
             "audit/state",
         ]))
     };
+    // An official takes a template for this ledger and fills it in.
     run(s(&["keygen", "--name", "inspektur", "--out", "officials"])).await;
-    std::fs::write(
-        dir.path().join("s.json"),
-        format!(r#"{{"type":"test.note","id":"cli-submit","ledger":"{ORIGIN}"}}"#),
-    )
-    .unwrap();
+    let out = run(s(&["template", "document.register", "--server", &base])).await;
+    assert!(out.status.success(), "{}", text(&out));
+    let mut statement: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(statement["ledger"], ORIGIN);
+    assert!(
+        statement["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("document-register-")
+    );
+    statement["id"] = json!("cli-submit");
+    statement["document"] = json!({"id": "perbup-12-2026", "kind": "Perbup", "number": "12/2026",
+        "title": "Peraturan Bupati tentang Satu Data", "date": "2026-03-02", "sha256": "cd".repeat(32)});
+    std::fs::write(dir.path().join("s.json"), statement.to_string()).unwrap();
     let out = run(s(&["sign", "--key", "officials/inspektur.key", "s.json"])).await;
+    std::fs::write(dir.path().join("e.json"), &out.stdout).unwrap();
+    // The inspector is no registrar: the refusal says what to do.
+    let out = run(s(&["submit", "--server", &base, "e.json"])).await;
+    assert!(!out.status.success());
+    let said = text(&out);
+    assert!(
+        said.contains("unauthorized_signer") && said.contains("co-sign"),
+        "{said}"
+    );
+    // The registrar co-signs, and the envelope goes in.
+    let registrar = NoteSigner::from_seed("registrar", [1; 32]).unwrap();
+    let key_file = dir.path().join("officials/registrar.key");
+    std::fs::write(&key_file, registrar.to_private_string()).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = run(s(&["sign", "--key", "officials/registrar.key", "e.json"])).await;
+    assert!(out.status.success(), "{}", text(&out));
     std::fs::write(dir.path().join("e.json"), &out.stdout).unwrap();
     let out = run(s(&[
         "submit",
@@ -237,20 +266,25 @@ async fn submit_verify_and_check_proof_from_the_command_line() {
     ]))
     .await;
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("verified: entry 0"), "{}", text(&out));
+    assert!(text(&out).contains("verified: entry 1"), "{}", text(&out));
     let out = run(s(&["submit", "--server", &base, "e.json"])).await;
     assert!(
-        text(&out).contains("already present: entry 0"),
+        text(&out).contains("already present: entry 1"),
         "{}",
         text(&out)
     );
 
-    for i in 0..9 {
+    for i in 0..8 {
         app.submit(&signed(&format!("more{i}"))).await;
     }
     let out = audit(&base).await;
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("OK: 10 entries"), "{}", text(&out));
+    assert!(text(&out).contains("log OK: 10 entries"), "{}", text(&out));
+    assert!(
+        text(&out).contains("the ledger publishes the same state hash"),
+        "{}",
+        text(&out)
+    );
 
     // Offline proof bundle for entry 3.
     let bundle = app

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
+use prasasti::governance::audit::StateCheck;
 use prasasti::ledger::verify::{self, Source};
 use prasasti::store::Store;
 use sea_orm::ConnectionTrait;
@@ -22,7 +23,15 @@ async fn audit(url: &str) -> Result<verify::Report, verify::VerifyError> {
         state_file: None,
         progress: false,
     };
-    verify::verify(&Source::Database(store), &options).await
+    let audit = prasasti::governance::audit::audit(&Source::Database(store), &options).await?;
+    assert!(
+        audit.is_clean(),
+        "rule violations {:?}, state {:?}",
+        audit.log.violations,
+        audit.state_check
+    );
+    assert_eq!(audit.state_check, StateCheck::Matches);
+    Ok(audit.log)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -76,7 +85,7 @@ async fn entries_tree_hashes_and_checkpoints_cannot_be_changed_or_deleted() {
         }
         assert_eq!(app.ledger.latest_checkpoint().await.unwrap(), before);
         let report = audit(&app.db.url).await.unwrap();
-        assert_eq!(report.entries, 5);
+        assert_eq!(report.entries, 6);
     })
     .await;
 }
@@ -258,22 +267,39 @@ async fn two_servers_and_sixteen_writers_make_one_linear_verifiable_log() {
     on_each_backend(|db| async move {
         let keys = tempfile::tempdir().unwrap();
         init_keys(keys.path());
-        // Migrate first, as an operator would, then start both servers.
-        Store::connect(&db.url).await.unwrap();
+        // Migrate and write the genesis first, as an operator would, then
+        // start both servers.
+        write_genesis(&open_app(&db).await.ledger).await;
         let a = Server::start(&db.url, keys.path());
         let b = Server::start(&db.url, keys.path());
         let acked = hammer(vec![a.base.clone(), b.base.clone()], 16, 25, "c").await;
         let indices: Vec<u64> = acked.iter().map(|(i, _)| *i).collect();
         assert_eq!(
             indices,
-            (0..400).collect::<Vec<_>>(),
+            (1..401).collect::<Vec<_>>(),
             "{}: gaps or duplicate indices",
             db.name
         );
         let report = audit(&db.url)
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", db.name));
-        assert_eq!(report.entries, 400);
+        assert_eq!(report.entries, 401);
+        // Both servers publish the state the replay computes.
+        let client = prasasti::ledger::verify::http_client().unwrap();
+        let mut hashes = Vec::new();
+        for base in [&a.base, &b.base] {
+            let state: serde_json::Value = client
+                .get(format!("{base}/api/v1/state"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(state["tree_size"], 401);
+            hashes.push(state["state_hash"].clone());
+        }
+        assert_eq!(hashes[0], hashes[1], "{}", db.name);
         let store = Store::open(&db.url).await.unwrap();
         for (index, id) in acked.iter().step_by(37) {
             assert_eq!(
@@ -292,6 +318,7 @@ async fn every_acknowledged_entry_survives_kill_9_during_sustained_appends() {
     on_each_backend(|db| async move {
         let keys = tempfile::tempdir().unwrap();
         init_keys(keys.path());
+        write_genesis(&open_app(&db).await.ledger).await;
         let server = Server::start(&db.url, keys.path());
         let base = server.base.clone();
         let acked = Arc::new(Mutex::new(Vec::new()));

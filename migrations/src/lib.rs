@@ -7,6 +7,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_log;
+mod m20261128_000002_governance;
 
 /// Every migration, oldest first.
 ///
@@ -20,6 +21,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261128_000001_log::Migration)]
+        vec![
+            Box::new(m20261128_000001_log::Migration),
+            Box::new(m20261128_000002_governance::Migration),
+        ]
     }
 }

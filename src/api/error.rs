@@ -9,6 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::ledger::LedgerError;
+use crate::ledger::rules::RefusalKind;
 use crate::ledger::statement::EnvelopeError;
 
 /// An error answer: `{"error":{"code":"…","message":"…"}}`.
@@ -17,6 +18,7 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    details: Option<serde_json::Value>,
 }
 
 /// The JSON body of every error.
@@ -33,6 +35,11 @@ pub struct ErrorDetail {
     pub code: String,
     /// Human-readable explanation naming the rule that failed.
     pub message: String,
+    /// Structured details of a governance refusal: the field at fault, the
+    /// office needed, what the signatures proved, missing ids.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -42,6 +49,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            details: None,
         }
     }
 
@@ -72,6 +80,7 @@ impl IntoResponse for ApiError {
             error: ErrorDetail {
                 code: self.code.to_owned(),
                 message: self.message,
+                details: self.details,
             },
         };
         (self.status, Json(body)).into_response()
@@ -94,6 +103,15 @@ impl From<LedgerError> for ApiError {
         match e {
             LedgerError::Conflict { .. } => {
                 ApiError::new(StatusCode::CONFLICT, "statement_id_conflict", e.to_string())
+            }
+            LedgerError::Refused(refusal) => {
+                let status = match refusal.kind {
+                    RefusalKind::Unauthorized => StatusCode::FORBIDDEN,
+                    RefusalKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+                };
+                let mut error = ApiError::new(status, refusal.code(), refusal.message);
+                error.details = Some(refusal.details);
+                error
             }
             LedgerError::OutOfRange(m) => ApiError::bad_request("out_of_range", m),
             LedgerError::Closed => ApiError::new(

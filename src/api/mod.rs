@@ -3,6 +3,7 @@
 //! OpenAPI document at `/api/openapi.json` is generated from this code.
 
 pub mod error;
+mod governance;
 mod routes;
 
 use std::future::Future;
@@ -13,7 +14,23 @@ use tokio::net::TcpListener;
 use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::governance::Governance;
 use crate::ledger::Ledger;
+
+/// What every handler can reach: the log and its governance state.
+#[derive(Clone)]
+pub struct AppState {
+    /// The log.
+    pub ledger: Ledger,
+    /// The governance rules and state.
+    pub governance: Governance,
+}
+
+impl axum::extract::FromRef<AppState> for Ledger {
+    fn from_ref(state: &AppState) -> Ledger {
+        state.ledger.clone()
+    }
+}
 
 /// Largest request body read at all; anything between the envelope limit
 /// and this is refused with a JSON 413 by the handler.
@@ -32,9 +49,10 @@ const BODY_LIMIT: usize = 1024 * 1024;
 struct ApiDoc;
 
 /// The application's routes and its OpenAPI document.
-pub fn router(ledger: Ledger) -> (Router, utoipa::openapi::OpenApi) {
+pub fn router(app: AppState) -> (Router, utoipa::openapi::OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(routes::routes())
+        .merge(governance::routes())
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     let spec = doc.clone();
@@ -50,7 +68,7 @@ pub fn router(ledger: Ledger) -> (Router, utoipa::openapi::OpenApi) {
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(ledger);
+        .with_state(app);
     (router, doc)
 }
 
@@ -58,10 +76,10 @@ pub fn router(ledger: Ledger) -> (Router, utoipa::openapi::OpenApi) {
 /// the requests in flight.
 pub async fn serve(
     listener: TcpListener,
-    ledger: Ledger,
+    app: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let (app, _) = router(ledger);
+    let (app, _) = router(app);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

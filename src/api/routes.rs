@@ -22,7 +22,7 @@ use crate::tlog::tile::Tile;
 /// Most entries one page of `GET /api/v1/entries` returns.
 pub const MAX_PAGE: u64 = 1000;
 
-pub(super) fn routes() -> OpenApiRouter<Ledger> {
+pub(super) fn routes() -> OpenApiRouter<super::AppState> {
     OpenApiRouter::new()
         .routes(routes!(submit_entry, list_entries))
         .routes(routes!(get_entry))
@@ -36,7 +36,7 @@ pub(super) fn routes() -> OpenApiRouter<Ledger> {
 
 /// Tile paths contain slashes, so the route is a wildcard that utoipa cannot
 /// express; its documentation is added to the OpenAPI document separately.
-pub(super) fn tile_route() -> axum::routing::MethodRouter<Ledger> {
+pub(super) fn tile_route() -> axum::routing::MethodRouter<super::AppState> {
     axum::routing::get(tile)
 }
 
@@ -155,12 +155,12 @@ fn entry_json(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
     serde_json::from_slice(bytes).map_err(ApiError::internal)
 }
 
-fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+pub(super) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     q.map(|Query(t)| t)
         .map_err(|e| ApiError::bad_request("invalid_parameters", e.body_text()))
 }
 
-fn path<T>(p: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
+pub(super) fn path<T>(p: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
     p.map(|Path(t)| t)
         .map_err(|e| ApiError::bad_request("invalid_parameters", e.body_text()))
 }
@@ -189,10 +189,11 @@ impl EntryResponse {
         (status = 201, description = "Appended", body = SubmitResponse),
         (status = 200, description = "The identical envelope was already in the log", body = SubmitResponse),
         (status = 400, description = "Not a DSSE envelope", body = ErrorBody),
+        (status = 403, description = "The signatures do not prove the authority the statement needs (`unauthorized_signer`)", body = ErrorBody),
         (status = 409, description = "The statement id is used by a different envelope", body = ErrorBody),
         (status = 413, description = "Envelope over 64 KiB", body = ErrorBody),
         (status = 415, description = "Not application/json", body = ErrorBody),
-        (status = 422, description = "A statement rule failed", body = ErrorBody),
+        (status = 422, description = "A statement rule failed (`invalid_statement` names the field for governance rules)", body = ErrorBody),
     )
 )]
 async fn submit_entry(

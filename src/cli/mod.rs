@@ -1,7 +1,6 @@
 //! The command line: argument definitions and one function per command.
 //! `main.rs` only parses and calls [`run`].
 
-mod demo;
 mod keys;
 
 use std::path::{Path, PathBuf};
@@ -10,7 +9,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use serde_json::Value;
 
-use crate::ledger::Ledger;
+use crate::api::AppState;
+use crate::governance::Governance;
+use crate::governance::audit::{self, StateCheck};
 use crate::ledger::statement::{self, Envelope};
 use crate::ledger::verify::{self, Source};
 use crate::store::Store;
@@ -95,13 +96,39 @@ pub enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Write the demonstration ledger (Kabupaten Karanganyar, fictional
+    /// people, public demo keys) into an empty database.
+    Demo {
+        /// Database URL: sqlite://PATH or postgres://USER@HOST/DB.
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE)]
+        database: String,
+        /// Directory holding ledger.key.
+        #[arg(long, default_value = "keys")]
+        keys: PathBuf,
+        /// Create the ledger key first with this origin if there is none.
+        #[arg(long)]
+        origin: Option<String>,
+    },
+    /// Print a fillable statement of TYPE, with this ledger's origin and a fresh id.
+    Template {
+        /// The statement type, such as commitment.make; `list` prints them all.
+        #[arg(value_name = "TYPE")]
+        statement_type: String,
+        /// The ledger's origin.
+        #[arg(long, conflicts_with = "server")]
+        origin: Option<String>,
+        /// Ask this server for the origin.
+        #[arg(long)]
+        server: Option<String>,
+    },
     /// Bring the database schema up to date and exit.
     Migrate {
         /// Database URL.
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE)]
         database: String,
     },
-    /// Audit the whole log: every entry, signature, the chain, the root and the checkpoint.
+    /// Audit the whole log (every entry, signature, the chain, the root and
+    /// the checkpoint) and replay the governance rules over it.
     Verify {
         /// Read the log from this server.
         #[arg(
@@ -168,6 +195,16 @@ pub async fn run(cli: Cli) -> Result<()> {
             origin,
             demo,
         } => serve(&listen, &database, &keys, init, origin.as_deref(), demo).await,
+        Command::Demo {
+            database,
+            keys,
+            origin,
+        } => demo(&database, &keys, origin.as_deref()).await,
+        Command::Template {
+            statement_type,
+            origin,
+            server,
+        } => template(&statement_type, origin, server).await,
         Command::Migrate { database } => {
             Store::connect(&database)
                 .await
@@ -183,6 +220,35 @@ pub async fn run(cli: Cli) -> Result<()> {
         } => verify_cmd(server, database, &vkey, state).await,
         Command::CheckProof { vkey, proof, entry } => check_proof(&vkey, &proof, &entry),
     }
+}
+
+/// A server refusal as a sentence the official can act on.
+fn refusal_sentence(status: u16, code: &str, message: &str) -> String {
+    let what_to_do = match code {
+        "unauthorized_signer" => {
+            "Have the holder of the office named above co-sign the envelope (prasasti sign --key THEIR.key envelope.json > signed.json) and submit it again; if they did sign, their mandate may have ended or their key been revoked."
+        }
+        "invalid_statement" => {
+            "Correct the field named above in the statement, sign it again and submit the new envelope."
+        }
+        "statement_id_conflict" => {
+            "That statement id is taken by a different statement: give yours a fresh id (prasasti template prints one), sign it and submit again."
+        }
+        "invalid_signature" | "duplicate_key" | "not_canonical" => {
+            "Sign the statement again with prasasti sign; do not edit an envelope after signing."
+        }
+        "wrong_ledger" => {
+            "Set the statement's ledger field to this ledger's origin (prasasti template prints it)."
+        }
+        _ => "",
+    };
+    let mut sentence =
+        format!("the ledger refused the statement: {message} (HTTP {status}, {code})");
+    if !what_to_do.is_empty() {
+        sentence.push('\n');
+        sentence.push_str(what_to_do);
+    }
+    sentence
 }
 
 fn read_verifier(path: &Path) -> Result<NoteVerifier> {
@@ -238,7 +304,7 @@ async fn submit(server: &str, vkey: Option<&Path>, file: &Path) -> Result<()> {
     if !status.is_success() {
         let code = answer["error"]["code"].as_str().unwrap_or("unknown");
         let message = answer["error"]["message"].as_str().unwrap_or("");
-        bail!("refused ({status}, {code}): {message}");
+        bail!("{}", refusal_sentence(status.as_u16(), code, message));
     }
     let index = answer["index"]
         .as_u64()
@@ -284,14 +350,11 @@ async fn submit(server: &str, vkey: Option<&Path>, file: &Path) -> Result<()> {
     Ok(())
 }
 
-async fn serve(
-    listen: &str,
-    database: &str,
+fn ledger_key(
     keys_dir: &Path,
     init: bool,
     origin: Option<&str>,
-    demo: bool,
-) -> Result<()> {
+) -> Result<crate::tlog::note::NoteSigner> {
     let key_path = keys_dir.join(LEDGER_KEY_FILE);
     if !key_path.exists() {
         match (init, origin) {
@@ -312,22 +375,61 @@ async fn serve(
             ),
         }
     }
-    let signer = load_ledger_key(&key_path)?;
+    load_ledger_key(&key_path)
+}
+
+async fn open_app(database: &str, signer: crate::tlog::note::NoteSigner) -> Result<AppState> {
     let store = Store::connect(database)
         .await
         .with_context(|| format!("opening {database}"))?;
-    let ledger = Ledger::open(store, signer)
+    let (ledger, governance) = Governance::open_ledger(store, signer)
         .await
         .context("opening the ledger")?;
+    Ok(AppState { ledger, governance })
+}
+
+async fn write_demo(app: &AppState) -> Result<()> {
+    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let written = crate::governance::demo::write(&app.ledger, progress)
+        .await
+        .context("writing the demonstration ledger")?;
+    if written > 0 {
+        println!(
+            "wrote the demonstration ledger: {written} entries (fictional people, public demo keys)"
+        );
+    }
+    Ok(())
+}
+
+async fn demo(database: &str, keys_dir: &Path, origin: Option<&str>) -> Result<()> {
+    let signer = ledger_key(keys_dir, origin.is_some(), origin)?;
+    let app = open_app(database, signer).await?;
+    if app.ledger.latest_checkpoint().await?.tree_size > 0 {
+        bail!(
+            "{database} already holds a ledger; the demonstration goes into an empty database only"
+        );
+    }
+    write_demo(&app).await
+}
+
+async fn serve(
+    listen: &str,
+    database: &str,
+    keys_dir: &Path,
+    init: bool,
+    origin: Option<&str>,
+    demo: bool,
+) -> Result<()> {
+    let signer = ledger_key(keys_dir, init, origin)?;
+    let app = open_app(database, signer).await?;
     if demo {
-        demo::seed(&ledger, keys_dir)
-            .await
-            .context("adding the demonstration statements")?;
+        write_demo(&app).await?;
     }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let address = listener.local_addr()?;
+    let ledger = &app.ledger;
     let checkpoint = ledger.latest_checkpoint().await?;
     println!(
         "prasasti serving ledger {} on http://{address}",
@@ -336,7 +438,49 @@ async fn serve(
     println!("  database: {database}");
     println!("  entries:  {}", checkpoint.tree_size);
     println!("  verifier key: {}", ledger.verifier().to_vkey_string());
-    crate::api::serve(listener, ledger, shutdown_signal()).await?;
+    crate::api::serve(listener, app, shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn template(
+    statement_type: &str,
+    origin: Option<String>,
+    server: Option<String>,
+) -> Result<()> {
+    use crate::governance::template;
+    if statement_type == "list" {
+        for t in template::types() {
+            println!("{t}");
+        }
+        return Ok(());
+    }
+    if !template::types().contains(&statement_type) {
+        bail!(
+            "there is no statement type {statement_type:?}; the types are:\n  {}",
+            template::types().join("\n  ")
+        );
+    }
+    let origin = match origin {
+        Some(origin) => origin,
+        None => {
+            let base = server.unwrap_or_else(|| "http://127.0.0.1:8080".into());
+            let url = format!("{}/api/v1/log", base.trim_end_matches('/'));
+            let body = verify::http_get(&url).await.with_context(|| {
+                format!("asking {base} for the ledger's origin (or give --origin)")
+            })?;
+            let log: Value =
+                serde_json::from_slice(&body).with_context(|| format!("reading {url}"))?;
+            log["origin"]
+                .as_str()
+                .context("the server did not say its origin")?
+                .to_owned()
+        }
+    };
+    let statement = template::template(statement_type, &origin).context("no template")?;
+    println!("{}", serde_json::to_string_pretty(&statement)?);
+    eprintln!(
+        "fill in every <…>, remove optional fields you do not use, then: prasasti sign --key YOUR.key FILE > envelope.json"
+    );
     Ok(())
 }
 
@@ -402,11 +546,12 @@ async fn verify_cmd(
         state_file: state_file.clone(),
         progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
     };
-    match verify::verify(&source, &options).await {
-        Ok(report) => {
+    match audit::audit(&source, &options).await {
+        Ok(audit) => {
+            let report = &audit.log;
             let secs = report.elapsed.as_secs_f64().max(1e-9);
             println!(
-                "OK: {} entries and {} signatures verified; root {} matches the checkpoint signed by {}",
+                "log OK: {} entries and {} signatures verified; root {} matches the checkpoint signed by {}",
                 report.entries,
                 report.signatures,
                 report.checkpoint.root,
@@ -423,11 +568,48 @@ async fn verify_cmd(
             if let Some(path) = state_file {
                 println!("trusted checkpoint saved in {}", path.display());
             }
+            for v in &report.violations {
+                println!(
+                    "RULE VIOLATION at entry {}: {} ({})",
+                    v.index,
+                    v.refusal,
+                    v.refusal.code()
+                );
+            }
+            for f in &audit.flags {
+                println!(
+                    "FLAG: entry {} was signed with key {} after it was declared compromised (since {}, revoked by entry {})",
+                    f.index, f.keyid, f.compromised_since, f.revoked_by
+                );
+            }
+            println!("governance state hash {}", audit.state_hash.to_hex());
+            match &audit.state_check {
+                StateCheck::Matches => println!("the ledger publishes the same state hash"),
+                StateCheck::Differs { published, .. } => {
+                    println!(
+                        "STATE MISMATCH: the ledger publishes state hash {}",
+                        published.to_hex()
+                    )
+                }
+                StateCheck::Unavailable(why) => println!("state hash not compared: {why}"),
+            }
             println!(
                 "{:.2} s, {:.0} entries/s",
                 secs,
                 report.entries as f64 / secs
             );
+            if !audit.is_clean() {
+                bail!(
+                    "VERIFICATION FAILED: {} rule violation(s){}",
+                    report.violations.len(),
+                    if matches!(audit.state_check, StateCheck::Differs { .. }) {
+                        ", and the published state differs from the replay"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            println!("OK: the log and its governance rules verify");
             Ok(())
         }
         Err(e) => bail!("VERIFICATION FAILED: {e}"),

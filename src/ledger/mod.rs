@@ -3,6 +3,7 @@
 //! [`crate::store`].
 
 pub mod entry;
+pub mod rules;
 pub mod statement;
 pub mod verify;
 
@@ -14,6 +15,7 @@ use chrono::Utc;
 use tokio::sync::{mpsc, oneshot};
 
 use self::entry::{Entry, format_time, parse_time};
+use self::rules::{Refusal, Rules};
 use self::statement::VerifiedEnvelope;
 use crate::store::{AppendTx, NewEntry, Store, StoreError, StoredCheckpoint};
 use crate::tlog::checkpoint::Checkpoint;
@@ -38,6 +40,9 @@ pub enum LedgerError {
         /// The entry holding it.
         index: u64,
     },
+    /// The rules above the log refuse the statement.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
     /// A requested index or size is outside the log.
     #[error("{0}")]
     OutOfRange(String),
@@ -101,6 +106,7 @@ struct Inner {
     store: Store,
     signer: NoteSigner,
     verifier: NoteVerifier,
+    rules: Option<Arc<dyn Rules>>,
 }
 
 impl Ledger {
@@ -108,6 +114,16 @@ impl Ledger {
     /// on `store`, and starts its appender. The database remembers the
     /// origin and key it was first used with and refuses any other.
     pub async fn open(store: Store, signer: NoteSigner) -> Result<Ledger, LedgerError> {
+        Ledger::open_with_rules(store, signer, None).await
+    }
+
+    /// Like [`open`](Self::open), with `rules` deciding on every new entry
+    /// inside the append transaction.
+    pub async fn open_with_rules(
+        store: Store,
+        signer: NoteSigner,
+        rules: Option<Arc<dyn Rules>>,
+    ) -> Result<Ledger, LedgerError> {
         let verifier = signer.verifier();
         let vkey = verifier.to_vkey_string();
         let stored = store.meta_or_insert("verifier_key", &vkey).await?;
@@ -120,6 +136,7 @@ impl Ledger {
             store,
             signer,
             verifier,
+            rules,
         });
         inner.ensure_checkpoint().await?;
         let (jobs, rx) = mpsc::channel(4 * MAX_BATCH);
@@ -340,6 +357,7 @@ impl Inner {
         for outcome in outcomes {
             results.push(match outcome {
                 Outcome::Conflict { id, index } => Err(LedgerError::Conflict { id, index }),
+                Outcome::Refused(refusal) => Err(LedgerError::Refused(refusal)),
                 Outcome::Placed {
                     index,
                     leaf_hash,
@@ -381,6 +399,10 @@ impl Inner {
         let recorded_at = format_time(last.map_or(now, |l| l.max(now)));
 
         let mut range = compact_range(&tx, size).await?;
+        let mut fold = match &self.rules {
+            Some(rules) => Some(rules.begin(&tx, size).await?),
+            None => None,
+        };
 
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut entries = Vec::new();
@@ -409,6 +431,12 @@ impl Inner {
                 recorded_at: recorded_at.clone(),
                 envelope: envelope.envelope.clone(),
             };
+            if let Some(fold) = fold.as_mut()
+                && let Err(refusal) = fold.apply(&entry, envelope)
+            {
+                outcomes.push(Pending::Refused(refusal));
+                continue;
+            }
             let body = entry.to_bytes();
             let leaf_hash = crate::tlog::hash::leaf_hash(&body);
             nodes.extend(range.push(leaf_hash));
@@ -427,11 +455,21 @@ impl Inner {
 
         let checkpoint = if entries.is_empty() {
             drop(tx);
+            if let Some(fold) = fold {
+                // It may have caught up with other servers' entries.
+                fold.install();
+            }
             self.latest_checkpoint().await?
         } else {
             let checkpoint = self.sign_checkpoint(range.size(), range.root())?;
+            if let Some(fold) = fold.as_mut() {
+                fold.persist(&tx).await?;
+            }
             tx.insert(&entries, &nodes, &checkpoint).await?;
             tx.commit().await?;
+            if let Some(fold) = fold {
+                fold.install();
+            }
             checkpoint
         };
 
@@ -475,6 +513,7 @@ impl Inner {
                     }
                 }
                 Pending::Conflict { id, index } => Outcome::Conflict { id, index },
+                Pending::Refused(refusal) => Outcome::Refused(refusal),
             });
         }
         Ok((placed, checkpoint, nodes.into_iter().collect()))
@@ -500,6 +539,7 @@ enum Pending {
     New(u64),
     Existing(u64),
     Conflict { id: String, index: u64 },
+    Refused(Refusal),
 }
 
 enum Outcome {
@@ -513,6 +553,7 @@ enum Outcome {
         id: String,
         index: u64,
     },
+    Refused(Refusal),
 }
 
 /// Runs a whole transaction again when the database says a retry may succeed.

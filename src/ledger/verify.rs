@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use tokio::sync::mpsc;
 
 use super::entry::{Entry, parse_time};
+use super::rules::{Fold, Refusal};
 use super::statement::VerifiedEnvelope;
 use crate::store::Store;
 use crate::tlog::checkpoint::Checkpoint;
@@ -108,6 +109,17 @@ pub struct Report {
     pub previously_trusted: Option<u64>,
     /// Time spent.
     pub elapsed: Duration,
+    /// Entries the rules refuse, in log order (audits with rules only).
+    pub violations: Vec<Violation>,
+}
+
+/// An entry in the log that breaks a rule above the log.
+#[derive(Clone, Debug)]
+pub struct Violation {
+    /// Its index.
+    pub index: u64,
+    /// The rule it breaks.
+    pub refusal: Refusal,
 }
 
 /// How to audit.
@@ -130,6 +142,16 @@ struct Chunk {
 
 /// Audits the whole log.
 pub async fn verify(source: &Source, options: &Options) -> Result<Report, VerifyError> {
+    verify_with(source, options, None).await
+}
+
+/// Audits the whole log and replays `rules` over it from their empty
+/// state: every entry they refuse is reported, and the audit goes on.
+pub async fn verify_with(
+    source: &Source,
+    options: &Options,
+    mut rules: Option<&mut dyn Fold>,
+) -> Result<Report, VerifyError> {
     let started = Instant::now();
     let origin = options.verifier.name().to_owned();
     let note = fetch_checkpoint(source).await?;
@@ -188,6 +210,7 @@ pub async fn verify(source: &Source, options: &Options) -> Result<Report, Verify
     let mut last_time = None;
     let mut seen_ids: HashSet<String> = HashSet::new();
     let mut signatures = 0u64;
+    let mut violations = Vec::new();
     check_root(&range, &expected_roots)?;
     // Signatures dominate the cost: each chunk is checked on every core
     // while the previous one goes through the sequential checks.
@@ -253,6 +276,12 @@ pub async fn verify(source: &Source, options: &Options) -> Result<Report, Verify
                 )));
             }
             signatures += envelope.signers.len() as u64;
+            if let Some(fold) = rules.as_deref_mut()
+                && let Err(refusal) = fold.apply(&entry, &envelope)
+            {
+                fold.skip();
+                violations.push(Violation { index, refusal });
+            }
             prev = leaf;
             range.push(leaf);
             check_root(&range, &expected_roots)?;
@@ -287,6 +316,7 @@ pub async fn verify(source: &Source, options: &Options) -> Result<Report, Verify
         signatures,
         previously_trusted: trusted.map(|t| t.size),
         elapsed: started.elapsed(),
+        violations,
     })
 }
 
@@ -363,7 +393,8 @@ pub fn http_client() -> Result<reqwest::Client, VerifyError> {
         .map_err(VerifyError::Fetch)
 }
 
-async fn http_get(url: &str) -> Result<Vec<u8>, VerifyError> {
+/// GETs `url` with the shared client; any status but 2xx is an error.
+pub async fn http_get(url: &str) -> Result<Vec<u8>, VerifyError> {
     let client = http_client()?;
     let response = client
         .get(url)

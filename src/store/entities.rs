@@ -103,3 +103,52 @@ pub mod meta {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// `governance_objects`: the governance state, one row per object.
+pub mod governance_object {
+    use sea_orm::entity::prelude::*;
+
+    /// One object of the folded state.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "governance_objects")]
+    pub struct Model {
+        /// Which collection it belongs to (office, mandate, …).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub kind: String,
+        /// Its id in that collection.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        /// Its JSON.
+        pub body: String,
+        /// Index of the last entry that changed it.
+        pub last_index: i64,
+    }
+
+    /// No relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `governance_head`: how many entries the projection covers.
+pub mod governance_head {
+    use sea_orm::entity::prelude::*;
+
+    /// The single row.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "governance_head")]
+    pub struct Model {
+        /// Always 1.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub one: i16,
+        /// Entries folded into the projection.
+        pub tree_size: i64,
+    }
+
+    /// No relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -17,7 +17,7 @@ use sea_orm::{
     TransactionTrait,
 };
 
-use self::entities::{checkpoint, entry, meta, tree_node};
+use self::entities::{checkpoint, entry, governance_head, governance_object, meta, tree_node};
 use crate::tlog::hash::{Hash, NodeId};
 
 /// A storage failure. Carries the database's own error for the logs.
@@ -121,6 +121,28 @@ pub struct NewEntry {
     pub body: Vec<u8>,
 }
 
+/// One object of a projection of the log (the governance state).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProjectedObject {
+    /// Its collection.
+    pub kind: String,
+    /// Its id within the collection.
+    pub id: String,
+    /// Its JSON.
+    pub body: String,
+    /// Index of the last entry that changed it.
+    pub last_index: u64,
+}
+
+/// A whole projection: the objects and how many entries they cover.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Projection {
+    /// Entries folded into it; `None` when none was ever written.
+    pub tree_size: Option<u64>,
+    /// Every object.
+    pub objects: Vec<ProjectedObject>,
+}
+
 /// Which database a store runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -204,6 +226,22 @@ async fn read_nodes<C: ConnectionTrait>(
         }
     }
     Ok(out)
+}
+
+async fn read_entries<C: ConnectionTrait>(
+    db: &C,
+    start: u64,
+    limit: u64,
+) -> Result<Vec<StoredEntry>, StoreError> {
+    entry::Entity::find()
+        .filter(entry::Column::Idx.gte(to_i64(start)))
+        .filter(entry::Column::Idx.lt(to_i64(start.saturating_add(limit))))
+        .order_by_asc(entry::Column::Idx)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(StoredEntry::from_model)
+        .collect()
 }
 
 async fn read_head<C: ConnectionTrait>(db: &C) -> Result<Option<Head>, StoreError> {
@@ -377,15 +415,7 @@ impl Store {
 
     /// Up to `limit` entries from `start`, in index order.
     pub async fn entries(&self, start: u64, limit: u64) -> Result<Vec<StoredEntry>, StoreError> {
-        entry::Entity::find()
-            .filter(entry::Column::Idx.gte(to_i64(start)))
-            .filter(entry::Column::Idx.lt(to_i64(start.saturating_add(limit))))
-            .order_by_asc(entry::Column::Idx)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(StoredEntry::from_model)
-            .collect()
+        read_entries(&self.db, start, limit).await
     }
 
     /// The entry holding statement `id`, if any.
@@ -426,6 +456,33 @@ impl Store {
         rows.iter()
             .map(|m| hash_from(&m.hash, "node hash"))
             .collect()
+    }
+
+    /// The stored projection, read in one transaction so objects and size agree.
+    pub async fn projection(&self) -> Result<Projection, StoreError> {
+        let tx = self.db.begin().await?;
+        let tree_size = governance_head::Entity::find_by_id(1i16)
+            .one(&tx)
+            .await?
+            .map(|h| index_from(h.tree_size, "projection size"))
+            .transpose()?;
+        let objects = governance_object::Entity::find()
+            .order_by_asc(governance_object::Column::Kind)
+            .order_by_asc(governance_object::Column::Id)
+            .all(&tx)
+            .await?
+            .into_iter()
+            .map(|m| {
+                Ok(ProjectedObject {
+                    last_index: index_from(m.last_index, "object index")?,
+                    kind: m.kind,
+                    id: m.id,
+                    body: m.body,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        tx.commit().await?;
+        Ok(Projection { tree_size, objects })
     }
 
     /// Begins an append: takes the log's write lock (`BEGIN IMMEDIATE` on
@@ -543,6 +600,54 @@ impl AppendTx {
             note: Set(checkpoint.note.clone()),
             signed_at: Set(checkpoint.signed_at.clone()),
         })
+        .exec(&self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Up to `limit` entries from `start`, read under the lock.
+    pub async fn entries(&self, start: u64, limit: u64) -> Result<Vec<StoredEntry>, StoreError> {
+        read_entries(&self.tx, start, limit).await
+    }
+
+    /// Writes changed projection objects and the size the projection now covers.
+    pub async fn write_projection(
+        &self,
+        tree_size: u64,
+        objects: &[ProjectedObject],
+    ) -> Result<(), StoreError> {
+        use sea_orm::sea_query::OnConflict;
+        for chunk in objects.chunks(INSERT_CHUNK) {
+            let rows = chunk.iter().map(|o| governance_object::ActiveModel {
+                kind: Set(o.kind.clone()),
+                id: Set(o.id.clone()),
+                body: Set(o.body.clone()),
+                last_index: Set(to_i64(o.last_index)),
+            });
+            governance_object::Entity::insert_many(rows)
+                .on_conflict(
+                    OnConflict::columns([
+                        governance_object::Column::Kind,
+                        governance_object::Column::Id,
+                    ])
+                    .update_columns([
+                        governance_object::Column::Body,
+                        governance_object::Column::LastIndex,
+                    ])
+                    .to_owned(),
+                )
+                .exec(&self.tx)
+                .await?;
+        }
+        governance_head::Entity::insert(governance_head::ActiveModel {
+            one: Set(1),
+            tree_size: Set(to_i64(tree_size)),
+        })
+        .on_conflict(
+            OnConflict::column(governance_head::Column::One)
+                .update_column(governance_head::Column::TreeSize)
+                .to_owned(),
+        )
         .exec(&self.tx)
         .await?;
         Ok(())

@@ -6,8 +6,10 @@ use std::future::Future;
 use std::path::PathBuf;
 
 use ed25519_dalek::SigningKey;
+use prasasti::api::AppState;
+use prasasti::governance::Governance;
 use prasasti::ledger::Ledger;
-use prasasti::ledger::statement::{Envelope, seal};
+use prasasti::ledger::statement::{Envelope, VerifiedEnvelope, keyid_of, seal};
 use prasasti::store::Store;
 use prasasti::tlog::note::NoteSigner;
 use serde_json::{Map, Value, json};
@@ -119,44 +121,92 @@ pub fn official(n: u8) -> SigningKey {
     SigningKey::from_bytes(&[n; 32])
 }
 
-/// A statement object of the given type and id for the test ledger.
+/// A statement object of the given type and id for the test ledger, with
+/// no other field (the core checks do not look further).
 pub fn statement(kind: &str, id: &str) -> Map<String, Value> {
-    let Value::Object(map) =
-        json!({"type": kind, "id": id, "ledger": ORIGIN, "title": format!("statement {id}")})
-    else {
+    let Value::Object(map) = json!({"type": kind, "id": id, "ledger": ORIGIN}) else {
         unreachable!()
     };
     map
 }
 
-/// A statement signed by official 1.
+/// The genesis of every test ledger: official 1 is its only registrar.
+pub fn genesis() -> Map<String, Value> {
+    let mut s = statement("ledger.genesis", "genesis");
+    s.insert(
+        "government".into(),
+        json!({"name": "Pemerintah Kabupaten Uji", "region_code": "99.01", "timezone": "Asia/Jakarta"}),
+    );
+    s.insert(
+        "registrars".into(),
+        json!({"keys": [keyid_of(&official(1).verifying_key())], "threshold": 1}),
+    );
+    s
+}
+
+/// A `document.register` statement with statement id `id`, which official 1
+/// (the test registrar) may sign: the simplest statement the rules accept.
+pub fn document(id: &str) -> Map<String, Value> {
+    let mut s = statement("document.register", id);
+    s.insert(
+        "document".into(),
+        json!({"id": format!("doc-{id}"), "kind": "Other", "number": format!("UJI/{id}"),
+               "title": format!("document {id}"), "date": "2026-01-05", "sha256": "ab".repeat(32)}),
+    );
+    s
+}
+
+/// A document registration signed by official 1.
 pub fn signed(id: &str) -> Envelope {
-    seal(&statement("test.note", id), &official(1))
+    seal(&document(id), &official(1))
+}
+
+/// Opens the ledger with its governance rules on `db`.
+pub async fn open_app(db: &TestDb) -> AppState {
+    let store = Store::connect(&db.url).await.expect("open store");
+    let (ledger, governance) = Governance::open_ledger(store, ledger_key())
+        .await
+        .expect("open ledger");
+    AppState { ledger, governance }
+}
+
+/// Writes the test genesis into an empty ledger.
+pub async fn write_genesis(ledger: &Ledger) {
+    let envelope =
+        VerifiedEnvelope::check(seal(&genesis(), &official(1)), ORIGIN).expect("genesis");
+    ledger.submit(envelope).await.expect("genesis appended");
 }
 
 /// A ledger served on a random local port.
 pub struct TestApp {
     pub base: String,
     pub ledger: Ledger,
+    pub governance: Governance,
     pub client: reqwest::Client,
     pub db: TestDb,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
 impl TestApp {
+    /// A served ledger holding the test genesis as entry 0.
     pub async fn spawn(db: TestDb) -> TestApp {
-        let store = Store::connect(&db.url).await.expect("open store");
-        let ledger = Ledger::open(store, ledger_key())
-            .await
-            .expect("open ledger");
+        let app = TestApp::spawn_empty(db).await;
+        write_genesis(&app.ledger).await;
+        app
+    }
+
+    /// A served ledger with no entry at all.
+    pub async fn spawn_empty(db: TestDb) -> TestApp {
+        let state = open_app(&db).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("address"));
         let (tx, rx) = oneshot::channel::<()>();
-        let served = ledger.clone();
+        let ledger = state.ledger.clone();
+        let governance = state.governance.clone();
         tokio::spawn(async move {
-            prasasti::serve(listener, served, async {
+            prasasti::serve(listener, state, async {
                 let _ = rx.await;
             })
             .await
@@ -165,10 +215,18 @@ impl TestApp {
         TestApp {
             base,
             ledger,
+            governance,
             client: prasasti::ledger::verify::http_client().expect("HTTP client"),
             db,
             shutdown: Some(tx),
         }
+    }
+
+    /// The published state hash.
+    pub async fn state_hash(&self) -> String {
+        let (status, body) = self.get_json("/api/v1/state").await;
+        assert_eq!(status, 200, "{body}");
+        body["state_hash"].as_str().expect("state_hash").to_owned()
     }
 
     pub async fn post_json(&self, body: impl Into<reqwest::Body>) -> (u16, Value) {

@@ -1,0 +1,291 @@
+//! Handlers of the governance read API: the state hash, programmes,
+//! commitments, milestones, offices, mandates, keys and the continuity report.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+use super::error::{ApiError, ErrorBody};
+use super::routes::{path, query};
+use crate::governance::state::Charter;
+use crate::governance::views::*;
+use crate::governance::{Folded, Governance};
+
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(state_hash))
+        .routes(routes!(charter))
+        .routes(routes!(programmes))
+        .routes(routes!(programme))
+        .routes(routes!(commitment))
+        .routes(routes!(milestone))
+        .routes(routes!(offices))
+        .routes(routes!(office))
+        .routes(routes!(mandate))
+        .routes(routes!(key))
+        .routes(routes!(continuity))
+}
+
+/// The governance state's hash at a tree size.
+#[derive(Serialize, ToSchema)]
+pub struct StateHash {
+    /// Entries folded.
+    pub tree_size: u64,
+    /// SHA-256 of the RFC 8785 form of the state, hex.
+    pub state_hash: String,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct StateParams {
+    /// Tree size (default: the latest checkpoint's).
+    tree_size: Option<u64>,
+}
+
+async fn current(governance: &Governance) -> Result<Arc<Folded>, ApiError> {
+    governance.current().await.map_err(ApiError::internal)
+}
+
+fn missing(what: &str, id: &str) -> ApiError {
+    ApiError::not_found("not_found", format!("there is no {what} {id:?}"))
+}
+
+/// The state hash at a tree size; `prasasti verify` recomputes it.
+#[utoipa::path(
+    get,
+    path = "/api/v1/state",
+    tag = "governance",
+    params(StateParams),
+    responses((status = 200, body = StateHash), (status = 400, body = ErrorBody))
+)]
+async fn state_hash(
+    State(app): State<AppState>,
+    params: Result<Query<StateParams>, QueryRejection>,
+) -> Result<Json<StateHash>, ApiError> {
+    let params = query(params)?;
+    let size = app.ledger.latest_checkpoint().await?.tree_size;
+    let wanted = params.tree_size.unwrap_or(size);
+    if wanted > size {
+        return Err(ApiError::bad_request(
+            "out_of_range",
+            format!("tree size {wanted} is beyond the latest checkpoint's size {size}"),
+        ));
+    }
+    let folded = app
+        .governance
+        .state_at(wanted)
+        .await
+        .map_err(ApiError::internal)?;
+    let hash = tokio::task::spawn_blocking(move || folded.state.hash())
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(StateHash {
+        tree_size: wanted,
+        state_hash: hash.to_hex(),
+    }))
+}
+
+/// The ledger's charter: government, registrars and pillars.
+#[utoipa::path(
+    get,
+    path = "/api/v1/charter",
+    tag = "governance",
+    responses((status = 200, body = Charter), (status = 404, body = ErrorBody))
+)]
+async fn charter(State(app): State<AppState>) -> Result<Json<Charter>, ApiError> {
+    current(&app.governance)
+        .await?
+        .state
+        .charter
+        .clone()
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("not_found", "the ledger has no genesis yet"))
+}
+
+/// Programmes, filtered and paged.
+#[utoipa::path(
+    get,
+    path = "/api/v1/programmes",
+    tag = "governance",
+    params(ProgrammeFilter),
+    responses((status = 200, body = ProgrammePage), (status = 400, body = ErrorBody))
+)]
+async fn programmes(
+    State(app): State<AppState>,
+    filter: Result<Query<ProgrammeFilter>, QueryRejection>,
+) -> Result<Json<ProgrammePage>, ApiError> {
+    let filter = query(filter)?;
+    Ok(Json(
+        current(&app.governance)
+            .await?
+            .state
+            .programme_page(&filter),
+    ))
+}
+
+/// A programme with its commitments, milestones, audit notes and entries.
+#[utoipa::path(
+    get,
+    path = "/api/v1/programmes/{id}",
+    tag = "governance",
+    params(("id" = String, Path, description = "Programme id")),
+    responses((status = 200, body = ProgrammeView), (status = 404, body = ErrorBody))
+)]
+async fn programme(
+    State(app): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<ProgrammeView>, ApiError> {
+    let id = path(id)?;
+    current(&app.governance)
+        .await?
+        .state
+        .programme_view(&id, Utc::now())
+        .map(Json)
+        .ok_or_else(|| missing("programme", &id))
+}
+
+/// A commitment with its versions, history and milestones.
+#[utoipa::path(
+    get,
+    path = "/api/v1/commitments/{id}",
+    tag = "governance",
+    params(("id" = String, Path, description = "Commitment id")),
+    responses((status = 200, body = CommitmentView), (status = 404, body = ErrorBody))
+)]
+async fn commitment(
+    State(app): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<CommitmentView>, ApiError> {
+    let id = path(id)?;
+    current(&app.governance)
+        .await?
+        .state
+        .commitment_view(&id, Utc::now())
+        .map(Json)
+        .ok_or_else(|| missing("commitment", &id))
+}
+
+/// A milestone with its reports and approvals.
+#[utoipa::path(
+    get,
+    path = "/api/v1/milestones/{id}",
+    tag = "governance",
+    params(("id" = String, Path, description = "Milestone id")),
+    responses((status = 200, body = MilestoneView), (status = 404, body = ErrorBody))
+)]
+async fn milestone(
+    State(app): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<MilestoneView>, ApiError> {
+    let id = path(id)?;
+    current(&app.governance)
+        .await?
+        .state
+        .milestone_view(&id, Utc::now())
+        .map(Json)
+        .ok_or_else(|| missing("milestone", &id))
+}
+
+/// Every office with its holders.
+#[utoipa::path(
+    get,
+    path = "/api/v1/offices",
+    tag = "governance",
+    responses((status = 200, body = Vec<OfficeView>))
+)]
+async fn offices(State(app): State<AppState>) -> Result<Json<Vec<OfficeView>>, ApiError> {
+    let folded = current(&app.governance).await?;
+    let now = Utc::now();
+    let mut list: Vec<OfficeView> = folded
+        .state
+        .offices
+        .keys()
+        .filter_map(|id| folded.state.office_view(id, now))
+        .collect();
+    list.sort_by_key(|o| o.office.established.entry);
+    Ok(Json(list))
+}
+
+/// An office and its holders over time.
+#[utoipa::path(
+    get,
+    path = "/api/v1/offices/{id}",
+    tag = "governance",
+    params(("id" = String, Path, description = "Office id")),
+    responses((status = 200, body = OfficeView), (status = 404, body = ErrorBody))
+)]
+async fn office(
+    State(app): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<OfficeView>, ApiError> {
+    let id = path(id)?;
+    current(&app.governance)
+        .await?
+        .state
+        .office_view(&id, Utc::now())
+        .map(Json)
+        .ok_or_else(|| missing("office", &id))
+}
+
+/// A mandate with its keys.
+#[utoipa::path(
+    get,
+    path = "/api/v1/mandates/{id}",
+    tag = "governance",
+    params(("id" = String, Path, description = "Mandate id")),
+    responses((status = 200, body = MandateView), (status = 404, body = ErrorBody))
+)]
+async fn mandate(
+    State(app): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<MandateView>, ApiError> {
+    let id = path(id)?;
+    current(&app.governance)
+        .await?
+        .state
+        .mandate_view(&id, Utc::now())
+        .map(Json)
+        .ok_or_else(|| missing("mandate", &id))
+}
+
+/// A key, its mandates and its revocation.
+#[utoipa::path(
+    get,
+    path = "/api/v1/keys/{keyid}",
+    tag = "governance",
+    params(("keyid" = String, Path, description = "Ed25519 public key, 64 lowercase hex digits")),
+    responses((status = 200, body = KeyView), (status = 404, body = ErrorBody))
+)]
+async fn key(
+    State(app): State<AppState>,
+    keyid: Result<Path<String>, PathRejection>,
+) -> Result<Json<KeyView>, ApiError> {
+    let keyid = path(keyid)?;
+    current(&app.governance)
+        .await?
+        .state
+        .key_view(&keyid)
+        .map(Json)
+        .ok_or_else(|| missing("key", &keyid))
+}
+
+/// The continuity report: each head-of-region term and what it did with
+/// the commitments it inherited.
+#[utoipa::path(
+    get,
+    path = "/api/v1/continuity",
+    tag = "governance",
+    responses((status = 200, body = Continuity))
+)]
+async fn continuity(State(app): State<AppState>) -> Result<Json<Continuity>, ApiError> {
+    let folded = current(&app.governance).await?;
+    Ok(Json(folded.state.continuity(folded.size, Utc::now())))
+}

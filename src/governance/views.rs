@@ -1,0 +1,601 @@
+//! What readers see: the state arranged for the read API and the
+//! transparency site, with the statuses that depend on today's date
+//! (`overdue`, `pending_approval`) derived at reading time.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::model::*;
+use super::state::*;
+use crate::ledger::entry::parse_time;
+
+/// A milestone's status as shown: the OCDS status, or `overdue` /
+/// `pending_approval` derived at reading time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub enum MilestoneShown {
+    Scheduled,
+    Met,
+    PartiallyMet,
+    NotMet,
+    #[serde(rename = "overdue")]
+    Overdue,
+    #[serde(rename = "pending_approval")]
+    PendingApproval,
+}
+
+/// How a programme stands, from its commitments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum ProgrammeStatus {
+    /// No commitment yet.
+    Registered,
+    /// Some commitment is active, none awaits reaffirmation.
+    Active,
+    /// Some commitment awaits reaffirmation.
+    AwaitingReaffirmation,
+    /// Every commitment is completed or discontinued, at least one completed.
+    Completed,
+    /// Every commitment is discontinued.
+    Discontinued,
+}
+
+/// A milestone with its derived status.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct MilestoneView {
+    /// The milestone.
+    #[serde(flatten)]
+    pub milestone: Milestone,
+    /// Status as of reading.
+    pub shown_status: MilestoneShown,
+}
+
+/// A commitment with its milestones.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct CommitmentView {
+    /// The commitment.
+    #[serde(flatten)]
+    pub commitment: Commitment,
+    /// Its milestones.
+    pub milestone_details: Vec<MilestoneView>,
+    /// Audit notes about it or its milestones.
+    pub audit_notes: Vec<AuditNote>,
+}
+
+/// A programme in a list.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ProgrammeSummary {
+    /// Id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Pillar.
+    pub pillar: String,
+    /// Horizon.
+    pub horizon: Horizon,
+    /// Owner office.
+    pub owner: String,
+    /// Owner office's name.
+    pub owner_name: String,
+    /// Period.
+    pub period: Period,
+    /// Status.
+    pub status: ProgrammeStatus,
+    /// Number of commitments.
+    pub commitments: usize,
+    /// Sum of the current budgets of its open and completed commitments, rupiah.
+    pub budget: String,
+}
+
+/// A page of programmes.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ProgrammePage {
+    /// Programmes matching the filters.
+    pub total: usize,
+    /// Page number, from 1.
+    pub page: usize,
+    /// Page size.
+    pub per_page: usize,
+    /// This page.
+    pub items: Vec<ProgrammeSummary>,
+}
+
+/// Filters of the programme list.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProgrammeFilter {
+    /// Pillar id.
+    pub pillar: Option<String>,
+    /// Horizon.
+    pub horizon: Option<Horizon>,
+    /// Status.
+    pub status: Option<ProgrammeStatus>,
+    /// Owner office id.
+    pub owner: Option<String>,
+    /// Page, from 1 (default 1).
+    pub page: Option<usize>,
+    /// Page size, 1 to 200 (default 50).
+    pub per_page: Option<usize>,
+}
+
+/// A programme with everything in it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ProgrammeView {
+    /// The programme.
+    #[serde(flatten)]
+    pub programme: Programme,
+    /// Status.
+    pub status: ProgrammeStatus,
+    /// Its commitments.
+    pub commitment_details: Vec<CommitmentView>,
+    /// Audit notes about it or anything in it.
+    pub audit_notes: Vec<AuditNote>,
+    /// Names of the offices mentioned, by id.
+    pub office_names: BTreeMap<String, String>,
+}
+
+/// An office with its holders over time.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct OfficeView {
+    /// The office.
+    #[serde(flatten)]
+    pub office: Office,
+    /// The mandate active now.
+    pub current: Option<String>,
+    /// Every mandate, oldest first.
+    pub holders: Vec<Mandate>,
+}
+
+/// A mandate with its office and keys.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct MandateView {
+    /// The mandate.
+    #[serde(flatten)]
+    pub mandate: Mandate,
+    /// Whether it is active now.
+    pub active: bool,
+    /// Its office's name.
+    pub office_name: String,
+    /// Its keys.
+    pub key_details: Vec<Key>,
+}
+
+/// A key with the mandates it is bound to.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct KeyView {
+    /// The key.
+    #[serde(flatten)]
+    pub key: Key,
+    /// Its mandates.
+    pub mandate_details: Vec<Mandate>,
+}
+
+/// A commitment decision in a term.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Decided {
+    /// The commitment.
+    pub commitment: String,
+    /// Its title now.
+    pub title: String,
+    /// The entry.
+    pub entry: u64,
+    /// Justification or note.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Legal basis.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub basis: Option<Basis>,
+}
+
+/// One head-of-region term and what it did with the commitments.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Term {
+    /// The mandate.
+    pub mandate: String,
+    /// The office.
+    pub office: String,
+    /// The holder.
+    pub holder: Holder,
+    /// Definitive, acting, daily or caretaker.
+    pub kind: MandateKind,
+    /// Start of the term.
+    pub from: Date,
+    /// Planned end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<Date>,
+    /// Its end, once ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended: Option<MandateEnd>,
+    /// The `mandate.begin` entry.
+    pub begun: At,
+    /// Open commitments it inherited.
+    pub inherited: Vec<String>,
+    /// Commitments it made.
+    pub made: Vec<Decided>,
+    /// Reaffirmed.
+    pub reaffirmed: Vec<Decided>,
+    /// Amended.
+    pub amended: Vec<Decided>,
+    /// Discontinued, with justification.
+    pub discontinued: Vec<Decided>,
+    /// Completed.
+    pub completed: Vec<Decided>,
+    /// Inherited and never reaffirmed, amended or discontinued in this term.
+    pub left_awaiting: Vec<String>,
+    /// Milestones assessed met in this term.
+    pub milestones_met: Vec<String>,
+    /// Assessed partially met.
+    pub milestones_partially_met: Vec<String>,
+    /// Assessed not met.
+    pub milestones_not_met: Vec<String>,
+    /// Due in this term and not met by their due date.
+    pub milestones_overdue: Vec<String>,
+}
+
+/// The continuity report.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Continuity {
+    /// Entries the report covers.
+    pub tree_size: u64,
+    /// Head-of-region terms, in the order they began.
+    pub terms: Vec<Term>,
+}
+
+fn milestone_shown(m: &Milestone, tz: chrono::FixedOffset, now: DateTime<Utc>) -> MilestoneShown {
+    if m.pending_report.is_some() {
+        return MilestoneShown::PendingApproval;
+    }
+    match m.status {
+        MilestoneStatus::Scheduled if m.due.instant(tz) < now => MilestoneShown::Overdue,
+        MilestoneStatus::Scheduled => MilestoneShown::Scheduled,
+        MilestoneStatus::Met => MilestoneShown::Met,
+        MilestoneStatus::PartiallyMet => MilestoneShown::PartiallyMet,
+        MilestoneStatus::NotMet => MilestoneShown::NotMet,
+    }
+}
+
+impl State {
+    /// A programme's status from its commitments.
+    pub fn programme_status(&self, p: &Programme) -> ProgrammeStatus {
+        let statuses: Vec<CommitmentStatus> = p
+            .commitments
+            .iter()
+            .filter_map(|c| self.commitments.get(c))
+            .map(|c| c.status)
+            .collect();
+        if statuses.is_empty() {
+            ProgrammeStatus::Registered
+        } else if statuses.contains(&CommitmentStatus::AwaitingReaffirmation) {
+            ProgrammeStatus::AwaitingReaffirmation
+        } else if statuses.contains(&CommitmentStatus::Active) {
+            ProgrammeStatus::Active
+        } else if statuses.contains(&CommitmentStatus::Completed) {
+            ProgrammeStatus::Completed
+        } else {
+            ProgrammeStatus::Discontinued
+        }
+    }
+
+    fn office_name(&self, id: &str) -> String {
+        self.offices
+            .get(id)
+            .map_or_else(|| id.to_owned(), |o| o.spec.name.to_string())
+    }
+
+    /// A page of programmes matching `filter`, ordered by id.
+    pub fn programme_page(&self, filter: &ProgrammeFilter) -> ProgrammePage {
+        let per_page = filter.per_page.unwrap_or(50).clamp(1, 200);
+        let page = filter.page.unwrap_or(1).max(1);
+        let matching: Vec<ProgrammeSummary> = self
+            .programmes
+            .values()
+            .filter(|p| {
+                filter
+                    .pillar
+                    .as_deref()
+                    .is_none_or(|x| p.spec.pillar.as_str() == x)
+            })
+            .filter(|p| filter.horizon.is_none_or(|x| p.spec.horizon == x))
+            .filter(|p| {
+                filter
+                    .owner
+                    .as_deref()
+                    .is_none_or(|x| p.spec.owner.as_str() == x)
+            })
+            .filter(|p| filter.status.is_none_or(|x| self.programme_status(p) == x))
+            .map(|p| self.summary(p))
+            .collect();
+        ProgrammePage {
+            total: matching.len(),
+            page,
+            per_page,
+            items: matching
+                .into_iter()
+                .skip((page - 1).saturating_mul(per_page))
+                .take(per_page)
+                .collect(),
+        }
+    }
+
+    fn summary(&self, p: &Programme) -> ProgrammeSummary {
+        let budget: u128 = p
+            .commitments
+            .iter()
+            .filter_map(|c| self.commitments.get(c))
+            .filter(|c| c.status != CommitmentStatus::Discontinued)
+            .filter_map(|c| c.current().budget.amount.as_str().parse::<u128>().ok())
+            .sum();
+        ProgrammeSummary {
+            id: p.spec.id.to_string(),
+            title: p.spec.title.to_string(),
+            pillar: p.spec.pillar.to_string(),
+            horizon: p.spec.horizon,
+            owner: p.spec.owner.to_string(),
+            owner_name: self.office_name(p.spec.owner.as_str()),
+            period: p.spec.period.clone(),
+            status: self.programme_status(p),
+            commitments: p.commitments.len(),
+            budget: budget.to_string(),
+        }
+    }
+
+    /// A milestone with its status as of `now`.
+    pub fn milestone_view(&self, id: &str, now: DateTime<Utc>) -> Option<MilestoneView> {
+        let m = self.milestones.get(id)?;
+        Some(MilestoneView {
+            shown_status: milestone_shown(m, self.time_zone(), now),
+            milestone: m.clone(),
+        })
+    }
+
+    fn notes_about(&self, programme: &str, commitment: Option<&Commitment>) -> Vec<AuditNote> {
+        self.audit_notes
+            .values()
+            .filter(|n| n.programme.as_deref() == Some(programme))
+            .filter(|n| match commitment {
+                None => true,
+                Some(c) => match n.subject.kind {
+                    SubjectKind::Commitment => n.subject.id.as_str() == c.id,
+                    SubjectKind::Milestone => {
+                        c.milestones.iter().any(|m| m == n.subject.id.as_str())
+                    }
+                    _ => false,
+                },
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// A commitment with its milestones, as of `now`.
+    pub fn commitment_view(&self, id: &str, now: DateTime<Utc>) -> Option<CommitmentView> {
+        let c = self.commitments.get(id)?;
+        Some(CommitmentView {
+            milestone_details: c
+                .milestones
+                .iter()
+                .filter_map(|m| self.milestone_view(m, now))
+                .collect(),
+            audit_notes: self.notes_about(&c.programme, Some(c)),
+            commitment: c.clone(),
+        })
+    }
+
+    /// A programme with everything in it, as of `now`.
+    pub fn programme_view(&self, id: &str, now: DateTime<Utc>) -> Option<ProgrammeView> {
+        let p = self.programmes.get(id)?;
+        let commitment_details: Vec<CommitmentView> = p
+            .commitments
+            .iter()
+            .filter_map(|c| self.commitment_view(c, now))
+            .collect();
+        let mut office_names = BTreeMap::new();
+        let mut note = |office: &str| {
+            office_names.insert(office.to_owned(), self.office_name(office));
+        };
+        note(p.spec.owner.as_str());
+        for c in &commitment_details {
+            for s in c.commitment.events.iter().flat_map(|e| &e.signers) {
+                if let Some(o) = &s.office {
+                    note(o);
+                }
+            }
+            for m in &c.milestone_details {
+                for a in &m.milestone.approvers {
+                    note(a);
+                }
+                for r in &m.milestone.reports {
+                    for s in r
+                        .signers
+                        .iter()
+                        .chain(r.approvals.iter().map(|a| &a.signer))
+                    {
+                        if let Some(o) = &s.office {
+                            note(o);
+                        }
+                    }
+                }
+            }
+        }
+        Some(ProgrammeView {
+            status: self.programme_status(p),
+            audit_notes: self.notes_about(id, None),
+            programme: p.clone(),
+            commitment_details,
+            office_names,
+        })
+    }
+
+    /// An office with its holders, as of `now`.
+    pub fn office_view(&self, id: &str, now: DateTime<Utc>) -> Option<OfficeView> {
+        let o = self.offices.get(id)?;
+        Some(OfficeView {
+            current: self.active_mandate(id, now).map(|m| m.spec.id.to_string()),
+            holders: o
+                .mandates
+                .iter()
+                .filter_map(|m| self.mandates.get(m).cloned())
+                .collect(),
+            office: o.clone(),
+        })
+    }
+
+    /// A mandate, as of `now`.
+    pub fn mandate_view(&self, id: &str, now: DateTime<Utc>) -> Option<MandateView> {
+        let m = self.mandates.get(id)?;
+        Some(MandateView {
+            active: self.is_active(m, now),
+            office_name: self.office_name(m.spec.office.as_str()),
+            key_details: m
+                .keys
+                .iter()
+                .filter_map(|k| self.keys.get(k).cloned())
+                .collect(),
+            mandate: m.clone(),
+        })
+    }
+
+    /// A key.
+    pub fn key_view(&self, keyid: &str) -> Option<KeyView> {
+        let k = self.keys.get(keyid)?;
+        Some(KeyView {
+            mandate_details: k
+                .mandates
+                .iter()
+                .filter_map(|m| self.mandates.get(m).cloned())
+                .collect(),
+            key: k.clone(),
+        })
+    }
+
+    /// The continuity report, as of `now`.
+    pub fn continuity(&self, tree_size: u64, now: DateTime<Utc>) -> Continuity {
+        let tz = self.time_zone();
+        let mut heads: Vec<&Mandate> = self
+            .mandates
+            .values()
+            .filter(|m| {
+                self.offices
+                    .get(m.spec.office.as_str())
+                    .is_some_and(|o| o.spec.role == Role::HeadOfRegion)
+            })
+            .collect();
+        heads.sort_by_key(|m| m.begun.entry);
+        let title = |c: &str| {
+            self.commitments
+                .get(c)
+                .map_or_else(String::new, |c| c.current().title.to_string())
+        };
+        let terms = heads
+            .into_iter()
+            .map(|m| {
+                let id = m.spec.id.as_str();
+                let mut term = Term {
+                    mandate: id.to_owned(),
+                    office: m.spec.office.to_string(),
+                    holder: m.spec.holder.clone(),
+                    kind: m.spec.kind,
+                    from: m.spec.from.clone(),
+                    until: m.spec.until.clone(),
+                    ended: m.ended.clone(),
+                    begun: m.begun.clone(),
+                    inherited: Vec::new(),
+                    made: Vec::new(),
+                    reaffirmed: Vec::new(),
+                    amended: Vec::new(),
+                    discontinued: Vec::new(),
+                    completed: Vec::new(),
+                    left_awaiting: Vec::new(),
+                    milestones_met: Vec::new(),
+                    milestones_partially_met: Vec::new(),
+                    milestones_not_met: Vec::new(),
+                    milestones_overdue: Vec::new(),
+                };
+                for c in self.commitments.values() {
+                    let mut awaiting = false;
+                    for e in c
+                        .events
+                        .iter()
+                        .filter(|e| e.head_mandate.as_deref() == Some(id))
+                    {
+                        let decided = Decided {
+                            commitment: c.id.clone(),
+                            title: title(&c.id),
+                            entry: e.recorded.entry,
+                            text: e.text.as_ref().map(|t| t.to_string()),
+                            basis: e.basis.clone(),
+                        };
+                        match e.action {
+                            CommitmentAction::Inherited => {
+                                term.inherited.push(c.id.clone());
+                                awaiting = true;
+                            }
+                            CommitmentAction::Made => term.made.push(decided),
+                            CommitmentAction::Reaffirmed => {
+                                awaiting = false;
+                                term.reaffirmed.push(decided);
+                            }
+                            CommitmentAction::Amended => {
+                                awaiting = false;
+                                term.amended.push(decided);
+                            }
+                            CommitmentAction::Discontinued => {
+                                awaiting = false;
+                                term.discontinued.push(decided);
+                            }
+                            CommitmentAction::Completed => term.completed.push(decided),
+                        }
+                    }
+                    if awaiting {
+                        term.left_awaiting.push(c.id.clone());
+                    }
+                }
+                let begun = m.begun.entry;
+                let ended = m.ended.as_ref().map_or(u64::MAX, |e| e.recorded.entry);
+                let start = m.spec.from.instant(tz);
+                let end = m
+                    .ended
+                    .as_ref()
+                    .map(|e| e.at.instant(tz))
+                    .or_else(|| m.spec.until.as_ref().map(|u| u.instant(tz)))
+                    .map_or(now, |e| e.min(now));
+                for ms in self.milestones.values() {
+                    if let Some(a) = &ms.assessed
+                        && a.entry >= begun
+                        && a.entry < ended
+                    {
+                        let list = match ms.status {
+                            MilestoneStatus::Met => &mut term.milestones_met,
+                            MilestoneStatus::PartiallyMet => &mut term.milestones_partially_met,
+                            MilestoneStatus::NotMet => &mut term.milestones_not_met,
+                            MilestoneStatus::Scheduled => continue,
+                        };
+                        list.push(ms.id.clone());
+                    }
+                    let due = ms.due.instant(tz);
+                    // Met in time: by the date the approved report gives,
+                    // else by when the approval was recorded.
+                    let met_at = ms.assessed.as_ref().and_then(|a| {
+                        let report = ms.reports.iter().find(|r| {
+                            r.outcome == ReportOutcome::Accepted && r.status == Assessment::Met
+                        });
+                        match report.and_then(|r| r.date_met.as_ref()) {
+                            Some(d) => Some(d.instant(tz)),
+                            None => parse_time(&a.recorded_at),
+                        }
+                    });
+                    let met_in_time =
+                        ms.status == MilestoneStatus::Met && met_at.is_some_and(|t| t <= due);
+                    if due >= start && due < end && !met_in_time {
+                        term.milestones_overdue.push(ms.id.clone());
+                    }
+                }
+                term
+            })
+            .collect();
+        Continuity { tree_size, terms }
+    }
+}
