@@ -234,7 +234,7 @@ fn refusal_sentence(status: u16, code: &str, message: &str) -> String {
         "statement_id_conflict" => {
             "That statement id is taken by a different statement: give yours a fresh id (prasasti template prints one), sign it and submit again."
         }
-        "invalid_signature" | "duplicate_key" | "not_canonical" => {
+        "invalid_signature" | "duplicate_key" | "non_canonical_payload" => {
             "Sign the statement again with prasasti sign; do not edit an envelope after signing."
         }
         "wrong_ledger" => {

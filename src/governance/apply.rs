@@ -329,8 +329,9 @@ impl State {
         standings.iter().flat_map(Standing::signers).collect()
     }
 
-    /// Applies one entry. On a refusal `self` may be half-changed: callers
-    /// apply to a copy and keep it only on success.
+    /// Applies one entry. On a refusal the state is unchanged: every rule
+    /// of a statement is checked before anything is changed. Keep it so
+    /// when adding a rule (debug builds check it on every refusal).
     pub fn apply(
         &mut self,
         entry: &Entry,

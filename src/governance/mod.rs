@@ -83,9 +83,23 @@ impl Fold for StateFold {
     }
 
     fn apply(&mut self, entry: &Entry, envelope: &VerifiedEnvelope) -> Result<(), Refusal> {
-        let mut next = self.folded.state.clone();
-        let touched = next.apply(entry, envelope)?;
-        self.folded.state = next;
+        // State::apply checks every rule before it changes anything, so a
+        // refusal needs no copy to roll back; debug builds make sure of it.
+        #[cfg(debug_assertions)]
+        let before = self.folded.state.clone();
+        let touched = match self.folded.state.apply(entry, envelope) {
+            Ok(touched) => touched,
+            Err(refusal) => {
+                #[cfg(debug_assertions)]
+                assert!(
+                    before == self.folded.state,
+                    "entry {}: a refused {} changed the state",
+                    entry.index,
+                    envelope.statement_type
+                );
+                return Err(refusal);
+            }
+        };
         self.folded.size = entry.index + 1;
         for key in touched {
             self.changed.insert(key, entry.index);

@@ -3,7 +3,7 @@
 //! Its JSON (RFC 8785 canonical) is the documented state of
 //! `docs/GOVERNANCE.md`, and its SHA-256 is the state hash the server
 //! publishes and the auditor recomputes. Collections are persistent maps,
-//! so a copy for a tentative entry costs almost nothing.
+//! so a snapshot for readers or for the next batch costs almost nothing.
 
 use imbl::OrdMap;
 use serde::{Deserialize, Serialize};
