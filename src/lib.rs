@@ -11,5 +11,6 @@ pub mod governance;
 pub mod ledger;
 pub mod store;
 pub mod tlog;
+pub mod web;
 
 pub use api::serve;

@@ -65,6 +65,7 @@ pub fn router(app: AppState) -> (Router, utoipa::openapi::OpenApi) {
             }),
         )
         .route("/tile/{*path}", routes::tile_route())
+        .merge(crate::web::router())
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::trace::TraceLayer::new_for_http())

@@ -359,7 +359,7 @@ pub fn default_pillars() -> Vec<Pillar> {
         p("governance", "Tata Kelola Cerdas", "Smart Governance"),
         p("branding", "Branding Cerdas", "Smart Branding"),
         p("economy", "Ekonomi Cerdas", "Smart Economy"),
-        p("living", "Lingkungan Hidup Cerdas", "Smart Living"),
+        p("living", "Kehidupan Cerdas", "Smart Living"),
         p("society", "Masyarakat Cerdas", "Smart Society"),
         p("environment", "Lingkungan Cerdas", "Smart Environment"),
     ]

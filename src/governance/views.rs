@@ -116,6 +116,8 @@ pub struct ProgrammeFilter {
     pub status: Option<ProgrammeStatus>,
     /// Owner office id.
     pub owner: Option<String>,
+    /// Words the title must contain (any case).
+    pub q: Option<String>,
     /// Page, from 1 (default 1).
     pub page: Option<usize>,
     /// Page size, 1 to 200 (default 50).
@@ -307,6 +309,14 @@ impl State {
                     .is_none_or(|x| p.spec.owner.as_str() == x)
             })
             .filter(|p| filter.status.is_none_or(|x| self.programme_status(p) == x))
+            .filter(|p| {
+                filter.q.as_deref().is_none_or(|q| {
+                    let title = p.spec.title.as_str().to_lowercase();
+                    q.to_lowercase()
+                        .split_whitespace()
+                        .all(|w| title.contains(w))
+                })
+            })
             .map(|p| self.summary(p))
             .collect();
         ProgrammePage {

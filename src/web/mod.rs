@@ -1,0 +1,46 @@
+//! The public transparency site: server-rendered HTML in Bahasa Indonesia
+//! and English, from the same state the API serves. Templates are compiled
+//! into the binary (maud escapes every value it prints); the stylesheet is
+//! served from the binary too, so the site works with no internet.
+
+pub mod i18n;
+mod pages;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::api::AppState;
+
+/// The stylesheet of every page.
+pub const STYLESHEET: &str = include_str!("site.css");
+
+/// The site's routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/program", get(pages::programmes))
+        .route("/program/{id}", get(pages::programme))
+        .route("/kesinambungan", get(pages::continuity))
+        .route("/ledger", get(pages::ledger))
+        .route("/ledger/{index}", get(pages::entry))
+        .route("/static/site.css", get(stylesheet))
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/css; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
+        ],
+        STYLESHEET,
+    )
+        .into_response()
+}

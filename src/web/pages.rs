@@ -1,0 +1,854 @@
+//! The pages. Each handler reads the current state (or the log), and
+//! renders it with maud, which escapes every value it prints.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use chrono::Utc;
+use maud::{DOCTYPE, Markup, html};
+use serde::Deserialize;
+
+use super::i18n::*;
+use crate::api::AppState;
+use crate::governance::State as GovState;
+use crate::governance::model::Horizon;
+use crate::governance::state::{Commitment, Signer};
+use crate::governance::views::{MilestoneView, ProgrammeFilter, ProgrammeStatus};
+use crate::ledger::entry::Entry;
+use crate::tlog::hash::leaf_hash;
+
+/// Entries per page of the ledger explorer.
+const LEDGER_PAGE: u64 = 50;
+
+#[derive(Deserialize, Default)]
+pub(super) struct LangQuery {
+    lang: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct ProgrammeQuery {
+    lang: Option<String>,
+    pillar: Option<String>,
+    horizon: Option<String>,
+    status: Option<String>,
+    owner: Option<String>,
+    q: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct LedgerQuery {
+    lang: Option<String>,
+    before: Option<u64>,
+}
+
+/// Which entry of the navigation a page belongs to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Nav {
+    Home,
+    Programmes,
+    Continuity,
+    Ledger,
+}
+
+/// A page that could not be made.
+pub(super) struct PageError(StatusCode, Lang, String);
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let PageError(status, lang, message) = self;
+        let body = layout(
+            lang,
+            lang.t("Tidak ditemukan", "Not found"),
+            None,
+            "/",
+            html! { h1 { (status.as_u16()) } p { (message) } },
+        );
+        (status, body).into_response()
+    }
+}
+
+fn internal(lang: Lang, cause: impl std::fmt::Display) -> PageError {
+    tracing::error!(%cause, "page failed");
+    PageError(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        lang,
+        lang.t(
+            "Terjadi kesalahan di server; penyebabnya tercatat di log server.",
+            "The server failed; the cause is in its log.",
+        )
+        .to_owned(),
+    )
+}
+
+fn not_found(lang: Lang, what: String) -> PageError {
+    PageError(StatusCode::NOT_FOUND, lang, what)
+}
+
+fn layout(lang: Lang, title: &str, nav: Option<Nav>, path: &str, body: Markup) -> Html<String> {
+    let item = |n: Nav, href: &str, label: &str| {
+        html! {
+            li { a href=(lang.link(href)) aria-current=[(nav == Some(n)).then_some("page")] { (label) } }
+        }
+    };
+    let other = match lang {
+        Lang::Id => (
+            format!(
+                "{path}{}lang=en",
+                if path.contains('?') { '&' } else { '?' }
+            ),
+            "English",
+        ),
+        Lang::En => (
+            format!(
+                "{path}{}lang=id",
+                if path.contains('?') { '&' } else { '?' }
+            ),
+            "Bahasa Indonesia",
+        ),
+    };
+    let page = html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " — prasasti" }
+                link rel="stylesheet" href="/static/site.css";
+            }
+            body {
+                a.skip href="#main" { (lang.t("Langsung ke isi", "Skip to content")) }
+                header.site {
+                    a.lang href=(other.0) hreflang=(if lang == Lang::Id { "en" } else { "id" }) { (other.1) }
+                    a.brand href=(lang.link("/")) { "prasasti" }
+                    span { (lang.t("Catatan kesinambungan program", "Programme continuity record")) }
+                    nav.main aria-label=(lang.t("Navigasi utama", "Main navigation")) {
+                        ul {
+                            (item(Nav::Home, "/", lang.t("Beranda", "Home")))
+                            (item(Nav::Programmes, "/program", lang.t("Program", "Programmes")))
+                            (item(Nav::Continuity, "/kesinambungan", lang.t("Kesinambungan", "Continuity")))
+                            (item(Nav::Ledger, "/ledger", lang.t("Buku besar", "Ledger")))
+                        }
+                    }
+                }
+                main #main { (body) }
+                footer {
+                    (lang.t(
+                        "Setiap pernyataan di situs ini ditandatangani pejabatnya dan tercatat dalam log Merkle yang hanya dapat ditambah. Periksa sendiri dengan perintah prasasti verify.",
+                        "Every statement on this site is signed by its officials and recorded in an append-only Merkle log. Check it yourself with the prasasti verify command."
+                    ))
+                }
+            }
+        }
+    };
+    Html(page.into_string())
+}
+
+fn badge(b: Badge) -> Markup {
+    html! { span class={"badge " (b.class)} { (b.text) } }
+}
+
+fn pillar_name(state: &GovState, lang: Lang, id: &str) -> String {
+    state
+        .charter
+        .as_ref()
+        .and_then(|c| c.pillars.iter().find(|p| p.id.as_str() == id))
+        .map_or_else(
+            || id.to_owned(),
+            |p| match lang {
+                Lang::Id => p.name_id.to_string(),
+                Lang::En => p.name_en.to_string(),
+            },
+        )
+}
+
+fn office_name(state: &GovState, id: &str) -> String {
+    state
+        .offices
+        .get(id)
+        .map_or_else(|| id.to_owned(), |o| o.spec.name.to_string())
+}
+
+fn signer_text(state: &GovState, s: &Signer) -> String {
+    let name = s
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("{}…", &s.keyid[..16.min(s.keyid.len())]));
+    match &s.office {
+        Some(o) => format!("{name} ({})", office_name(state, o)),
+        None => name,
+    }
+}
+
+fn entry_link(lang: Lang, index: u64) -> Markup {
+    html! { a href=(lang.link(&format!("/ledger/{index}"))) { "#" (index) } }
+}
+
+const STATUSES: [ProgrammeStatus; 5] = [
+    ProgrammeStatus::Active,
+    ProgrammeStatus::AwaitingReaffirmation,
+    ProgrammeStatus::Completed,
+    ProgrammeStatus::Discontinued,
+    ProgrammeStatus::Registered,
+];
+
+fn status_colour(s: ProgrammeStatus) -> &'static str {
+    match s {
+        ProgrammeStatus::Active | ProgrammeStatus::Registered => "#3b4a66",
+        ProgrammeStatus::AwaitingReaffirmation => "#8a5a00",
+        ProgrammeStatus::Completed => "#1f6f3a",
+        ProgrammeStatus::Discontinued => "#a4262c",
+    }
+}
+
+/// Programme counts by status, in display order, for one pillar.
+type StatusCounts = Vec<(ProgrammeStatus, usize)>;
+
+fn pillar_counts(state: &GovState, pillar: &str) -> (usize, StatusCounts) {
+    let programmes: Vec<_> = state
+        .programmes
+        .values()
+        .filter(|x| x.spec.pillar.as_str() == pillar)
+        .collect();
+    let counts = STATUSES
+        .iter()
+        .map(|s| {
+            (
+                *s,
+                programmes
+                    .iter()
+                    .filter(|x| state.programme_status(x) == *s)
+                    .count(),
+            )
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    (programmes.len(), counts)
+}
+
+/// A stacked bar of programme statuses, drawn inline.
+fn status_bar(lang: Lang, counts: &StatusCounts, total: usize) -> Markup {
+    const WIDTH: f64 = 200.0;
+    let mut x = 0.0;
+    let mut rects = Vec::new();
+    for (s, n) in counts {
+        let w = if total == 0 {
+            0.0
+        } else {
+            WIDTH * (*n as f64) / (total as f64)
+        };
+        rects.push((format!("{x:.1}"), format!("{w:.1}"), status_colour(*s)));
+        x += w;
+    }
+    let label = counts
+        .iter()
+        .map(|(s, n)| format!("{}: {n}", programme_badge(lang, *s).text))
+        .collect::<Vec<_>>()
+        .join(", ");
+    html! {
+        svg width="200" height="14" viewBox="0 0 200 14" role="img" aria-label=(label) {
+            title { (label) }
+            @for (x, w, fill) in &rects {
+                rect x=(x) y="0" width=(w) height="14" fill=(fill) {}
+            }
+        }
+    }
+}
+
+pub(super) async fn home(
+    State(app): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Result<Html<String>, PageError> {
+    let lang = Lang::pick(q.lang.as_deref(), &headers);
+    let folded = app
+        .governance
+        .current()
+        .await
+        .map_err(|e| internal(lang, e))?;
+    let state = &folded.state;
+    let checkpoint = app
+        .ledger
+        .latest_checkpoint()
+        .await
+        .map_err(|e| internal(lang, e))?;
+    let size = checkpoint.tree_size;
+    let start = size.saturating_sub(10);
+    let recent = app
+        .ledger
+        .store()
+        .entries(start, size - start)
+        .await
+        .map_err(|e| internal(lang, e))?;
+    let government = state
+        .charter
+        .as_ref()
+        .map_or_else(String::new, |c| c.government.name.to_string());
+    let pillars = state
+        .charter
+        .as_ref()
+        .map(|c| c.pillars.clone())
+        .unwrap_or_default();
+    let body = html! {
+        h1 { (government) }
+        p { (lang.t(
+            "Apa yang dijanjikan, disetujui dan diselesaikan pemerintah daerah, tercatat sehingga tidak dapat dihapus diam-diam ketika kepala daerah berganti.",
+            "What the regional government promised, approved and delivered, recorded so that it cannot be quietly erased when the regional head changes."
+        )) }
+        h2 { (lang.t("Enam dimensi kota cerdas", "The six smart-city dimensions")) }
+        div.cards {
+            @for p in &pillars {
+                @let (total, counts) = pillar_counts(state, p.id.as_str());
+                section.card {
+                    h3 { a href=(lang.link(&format!("/program?pillar={}", p.id))) { (pillar_name(state, lang, p.id.as_str())) } }
+                    p { (total) " " (lang.t("program", "programmes")) }
+                    (status_bar(lang, &counts, total))
+                    ul.muted {
+                        @for (s, n) in &counts { li { (programme_badge(lang, *s).text) ": " (n) } }
+                    }
+                }
+            }
+        }
+        h2 { (lang.t("Catatan terbaru", "Recent entries")) }
+        table {
+            thead { tr { th { "#" } th { (lang.t("Jenis", "Type")) } th.wide { (lang.t("Dicatat", "Recorded")) } } }
+            tbody {
+                @for e in recent.iter().rev() {
+                    @let entry = Entry::parse(&e.body).ok();
+                    tr {
+                        td { (entry_link(lang, e.index)) }
+                        td { (entry.as_ref().map(statement_type).unwrap_or_default()) }
+                        td.wide { (entry.as_ref().map(|x| x.recorded_at.clone()).unwrap_or_default()) }
+                    }
+                }
+            }
+        }
+        h2 { (lang.t("Checkpoint terbaru", "Latest checkpoint")) }
+        dl {
+            dt { (lang.t("Jumlah entri", "Entries")) } dd { (size) }
+            dt { (lang.t("Akar Merkle", "Merkle root")) } dd.hash { (checkpoint.root.to_base64()) }
+            dt { (lang.t("Ditandatangani", "Signed")) } dd { (checkpoint.signed_at) }
+            dt { (lang.t("Kunci log", "Log key")) } dd.hash { (app.ledger.verifier().to_vkey_string()) }
+        }
+        p { (lang.t("Periksa sendiri dengan baris perintah:", "Check it yourself from the command line:")) }
+        pre { "prasasti verify --server <URL> --vkey ledger.vkey" }
+    };
+    Ok(layout(
+        lang,
+        lang.t("Beranda", "Home"),
+        Some(Nav::Home),
+        "/",
+        body,
+    ))
+}
+
+fn statement_type(entry: &Entry) -> String {
+    decode_statement(entry)
+        .and_then(|s| s.get("type").and_then(|t| t.as_str()).map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn decode_statement(entry: &Entry) -> Option<serde_json::Map<String, serde_json::Value>> {
+    let bytes = STANDARD.decode(entry.envelope.payload.as_bytes()).ok()?;
+    match serde_json::from_slice(&bytes).ok()? {
+        serde_json::Value::Object(m) => Some(m),
+        _ => None,
+    }
+}
+
+fn parse_filter<T: serde::de::DeserializeOwned>(value: &Option<String>) -> Option<T> {
+    value
+        .as_deref()
+        .filter(|v| !v.is_empty())
+        .and_then(|v| serde_json::from_value(serde_json::Value::String(v.to_owned())).ok())
+}
+
+pub(super) async fn programmes(
+    State(app): State<AppState>,
+    Query(q): Query<ProgrammeQuery>,
+    headers: HeaderMap,
+) -> Result<Html<String>, PageError> {
+    let lang = Lang::pick(q.lang.as_deref(), &headers);
+    let folded = app
+        .governance
+        .current()
+        .await
+        .map_err(|e| internal(lang, e))?;
+    let state = &folded.state;
+    let nonempty = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+    let filter = ProgrammeFilter {
+        pillar: nonempty(&q.pillar),
+        horizon: parse_filter(&q.horizon),
+        status: parse_filter(&q.status),
+        owner: nonempty(&q.owner),
+        q: nonempty(&q.q),
+        page: Some(1),
+        per_page: Some(usize::MAX),
+    };
+    let page = state.programme_page(&filter);
+    let pillars = state
+        .charter
+        .as_ref()
+        .map(|c| c.pillars.clone())
+        .unwrap_or_default();
+    let selected = |v: &Option<String>, x: &str| v.as_deref() == Some(x);
+    let body = html! {
+        h1 { (lang.t("Program", "Programmes")) }
+        form.filters method="get" action="/program" role="search" {
+            @if lang == Lang::En { input type="hidden" name="lang" value="en"; }
+            label { (lang.t("Cari judul", "Search titles")) input type="search" name="q" value=(q.q.clone().unwrap_or_default()); }
+            label { (lang.t("Dimensi", "Dimension"))
+                select name="pillar" {
+                    option value="" { (lang.t("Semua", "All")) }
+                    @for p in &pillars {
+                        option value=(p.id) selected[selected(&q.pillar, p.id.as_str())] { (pillar_name(state, lang, p.id.as_str())) }
+                    }
+                }
+            }
+            label { (lang.t("Jangka", "Horizon"))
+                select name="horizon" {
+                    option value="" { (lang.t("Semua", "All")) }
+                    @for (v, h) in [("quick_win", Horizon::QuickWin), ("short", Horizon::Short), ("medium", Horizon::Medium), ("long", Horizon::Long)] {
+                        option value=(v) selected[selected(&q.horizon, v)] { (horizon(lang, h)) }
+                    }
+                }
+            }
+            label { (lang.t("Status", "Status"))
+                select name="status" {
+                    option value="" { (lang.t("Semua", "All")) }
+                    @for (v, s) in [("active", ProgrammeStatus::Active), ("awaiting_reaffirmation", ProgrammeStatus::AwaitingReaffirmation), ("completed", ProgrammeStatus::Completed), ("discontinued", ProgrammeStatus::Discontinued), ("registered", ProgrammeStatus::Registered)] {
+                        option value=(v) selected[selected(&q.status, v)] { (programme_badge(lang, s).text) }
+                    }
+                }
+            }
+            label { (lang.t("Pemilik", "Owner"))
+                select name="owner" {
+                    option value="" { (lang.t("Semua", "All")) }
+                    @for o in state.offices.values() {
+                        option value=(o.spec.id) selected[selected(&q.owner, o.spec.id.as_str())] { (o.spec.name) }
+                    }
+                }
+            }
+            button type="submit" { (lang.t("Tampilkan", "Show")) }
+        }
+        p.muted { (page.total) " " (lang.t("program", "programmes")) }
+        table {
+            thead { tr {
+                th { (lang.t("Program", "Programme")) }
+                th { (lang.t("Dimensi", "Dimension")) }
+                th.wide { (lang.t("Jangka", "Horizon")) }
+                th.wide { (lang.t("Pemilik", "Owner")) }
+                th.num.wide { (lang.t("Anggaran", "Budget")) }
+                th { (lang.t("Status", "Status")) }
+            } }
+            tbody {
+                @for p in &page.items {
+                    tr {
+                        td { a href=(lang.link(&format!("/program/{}", p.id))) { (p.title) } }
+                        td { (pillar_name(state, lang, &p.pillar)) }
+                        td.wide { (horizon(lang, p.horizon)) }
+                        td.wide { (p.owner_name) }
+                        td.num.wide { (rupiah(&p.budget)) }
+                        td { (badge(programme_badge(lang, p.status))) }
+                    }
+                }
+            }
+        }
+    };
+    Ok(layout(
+        lang,
+        lang.t("Program", "Programmes"),
+        Some(Nav::Programmes),
+        "/program",
+        body,
+    ))
+}
+
+fn commitment_section(
+    state: &GovState,
+    lang: Lang,
+    c: &Commitment,
+    milestones: &[MilestoneView],
+) -> Markup {
+    let current = c.current();
+    html! {
+        section aria-labelledby=(format!("c-{}", c.id)) {
+            h3 #(format!("c-{}", c.id)) { (current.title) " " (badge(commitment_badge(lang, c.status))) }
+            p { (current.description) }
+            table {
+                thead { tr {
+                    th { (lang.t("Indikator", "Indicator")) } th { (lang.t("Satuan", "Unit")) }
+                    th.num { (lang.t("Awal", "Baseline")) } th.num { (lang.t("Target", "Target")) }
+                } }
+                tbody { @for i in &current.indicators { tr {
+                    td { (i.name) } td { (i.unit) } td.num { (i.baseline) } td.num { (i.target) }
+                } } }
+            }
+            p {
+                (lang.t("Anggaran", "Budget")) ": " strong { (rupiah(current.budget.amount.as_str())) }
+                " (" (current.budget.source) "), " (lang.t("tenggat", "due")) " " (current.due)
+            }
+            @if c.versions.len() > 1 {
+                h4 { (lang.t("Riwayat perubahan", "Amendment history")) }
+                ol { @for v in &c.versions { li {
+                    (lang.t("Versi", "Version")) " " (v.version) " — " (entry_link(lang, v.recorded.entry)) ": "
+                    (rupiah(v.budget.amount.as_str())) ", " (lang.t("tenggat", "due")) " " (v.due)
+                    @if let Some(j) = &v.justification { blockquote { (j) } }
+                } } }
+            }
+            h4 { (lang.t("Riwayat", "History")) }
+            ul { @for e in &c.events { li {
+                (entry_link(lang, e.recorded.entry)) " " (action_text(lang, e.action))
+                @if !e.signers.is_empty() {
+                    " — " (e.signers.iter().map(|s| signer_text(state, s)).collect::<Vec<_>>().join(", "))
+                }
+                @if let Some(t) = &e.text { blockquote { (t) } }
+            } } }
+            @if !milestones.is_empty() {
+                h4 { (lang.t("Tonggak", "Milestones")) }
+                @for m in milestones {
+                    @let ms = &m.milestone;
+                    div.card {
+                        strong { (ms.title) } " " (badge(milestone_badge(lang, m.shown_status)))
+                        p.muted { (lang.t("Tenggat", "Due")) " " (ms.due) " · "
+                            (lang.t("Penyetuju", "Approvers")) ": " (ms.approvers.iter().map(|a| office_name(state, a)).collect::<Vec<_>>().join(", ")) }
+                        @for r in &ms.reports {
+                            p {
+                                (lang.t("Laporan", "Report")) " " (entry_link(lang, r.recorded.entry)) ": "
+                                (assessed_badge(lang, r.status.into()).text) ", "
+                                (lang.t("fisik", "physical")) " " (r.progress.physical_pct) "%, "
+                                (lang.t("keuangan", "financial")) " " (r.progress.financial_pct) "% — "
+                                (r.signers.iter().map(|s| signer_text(state, s)).collect::<Vec<_>>().join(", "))
+                            }
+                            @if !r.evidence.is_empty() { ul { @for ev in &r.evidence {
+                                li { (ev.title) " " code { "sha256:" (ev.sha256) } }
+                            } } }
+                            @if !r.approvals.is_empty() { ul { @for a in &r.approvals { li {
+                                (match a.decision { crate::governance::model::Decision::Approve => lang.t("Disetujui", "Approved"), crate::governance::model::Decision::Reject => lang.t("Ditolak", "Rejected") })
+                                " " (lang.t("oleh", "by")) " " (signer_text(state, &a.signer)) ", " (a.recorded.recorded_at) " " (entry_link(lang, a.recorded.entry))
+                            } } } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn action_text(lang: Lang, a: crate::governance::state::CommitmentAction) -> &'static str {
+    use crate::governance::state::CommitmentAction::*;
+    match a {
+        Made => lang.t("dibuat", "made"),
+        Amended => lang.t("diubah", "amended"),
+        Inherited => lang.t("diwarisi kepala daerah baru", "inherited by a new head"),
+        Reaffirmed => lang.t("ditegaskan kembali", "reaffirmed"),
+        Discontinued => lang.t("dihentikan", "discontinued"),
+        Completed => lang.t("diselesaikan", "completed"),
+    }
+}
+
+pub(super) async fn programme(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Result<Html<String>, PageError> {
+    let lang = Lang::pick(q.lang.as_deref(), &headers);
+    let folded = app
+        .governance
+        .current()
+        .await
+        .map_err(|e| internal(lang, e))?;
+    let state = &folded.state;
+    let view = state.programme_view(&id, Utc::now()).ok_or_else(|| {
+        not_found(
+            lang,
+            format!(
+                "{} {id}",
+                lang.t("Tidak ada program", "There is no programme")
+            ),
+        )
+    })?;
+    let p = &view.programme;
+    let body = html! {
+        h1 { (p.spec.title) " " (badge(programme_badge(lang, view.status))) }
+        dl {
+            dt { (lang.t("Dimensi", "Dimension")) } dd { (pillar_name(state, lang, p.spec.pillar.as_str())) }
+            dt { (lang.t("Jangka", "Horizon")) } dd { (horizon(lang, p.spec.horizon)) }
+            dt { (lang.t("Pemilik", "Owner")) } dd { (office_name(state, p.spec.owner.as_str())) }
+            dt { (lang.t("Periode", "Period")) } dd { (p.spec.period.from) " – " (p.spec.period.until) }
+        }
+        p { (p.spec.description) }
+        h2 { (lang.t("Komitmen", "Commitments")) }
+        @for c in &view.commitment_details {
+            (commitment_section(state, lang, &c.commitment, &c.milestone_details))
+        }
+        @if !view.audit_notes.is_empty() {
+            h2 { (lang.t("Catatan Inspektorat", "Inspectorate notes")) }
+            @for n in &view.audit_notes {
+                div.card {
+                    p { strong { (n.finding) } }
+                    @if let Some(r) = &n.recommendation { p { (lang.t("Rekomendasi", "Recommendation")) ": " (r) } }
+                    p.muted { (entry_link(lang, n.recorded.entry)) " " (n.signers.iter().map(|s| signer_text(state, s)).collect::<Vec<_>>().join(", ")) }
+                    @for r in &n.responses {
+                        blockquote { (r.response) " — " (r.signers.iter().map(|s| signer_text(state, s)).collect::<Vec<_>>().join(", ")) " " (entry_link(lang, r.recorded.entry)) }
+                    }
+                }
+            }
+        }
+        h2 { (lang.t("Entri yang menyentuh program ini", "Entries that touched this programme")) }
+        p { @for i in &p.entries { (entry_link(lang, *i)) " " } }
+    };
+    Ok(layout(
+        lang,
+        p.spec.title.as_str(),
+        Some(Nav::Programmes),
+        &format!("/program/{id}"),
+        body,
+    ))
+}
+
+pub(super) async fn continuity(
+    State(app): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Result<Html<String>, PageError> {
+    let lang = Lang::pick(q.lang.as_deref(), &headers);
+    let folded = app
+        .governance
+        .current()
+        .await
+        .map_err(|e| internal(lang, e))?;
+    let state = &folded.state;
+    let report = state.continuity(folded.size, Utc::now());
+    let title = |c: &str| {
+        state
+            .commitments
+            .get(c)
+            .map_or_else(|| c.to_owned(), |c| c.current().title.to_string())
+    };
+    let list = |items: Vec<String>| {
+        html! {
+            @if items.is_empty() { p.muted { "—" } } @else { ul { @for i in items { li { (i) } } } }
+        }
+    };
+    let milestone_title = |m: &String| {
+        state
+            .milestones
+            .get(m)
+            .map_or_else(|| m.clone(), |m| m.title.to_string())
+    };
+    let body = html! {
+        h1 { (lang.t("Kesinambungan antar kepala daerah", "Continuity across regional heads")) }
+        p { (lang.t(
+            "Setiap kepala daerah baru mewarisi komitmen yang masih berjalan dan harus menegaskan, mengubah, atau secara terbuka menghentikannya.",
+            "Each new regional head inherits the open commitments and must reaffirm, amend or openly discontinue each one."
+        )) }
+        @for t in &report.terms {
+            section aria-labelledby=(format!("t-{}", t.mandate)) {
+                h2 #(format!("t-{}", t.mandate)) { (t.holder.name) }
+                p { strong { (mandate_kind(lang, t.kind)) } " · " (t.from) " – "
+                    @if let Some(e) = &t.ended { (e.at) } @else if let Some(u) = &t.until { (u) } @else { (lang.t("sekarang", "now")) }
+                    " · " (entry_link(lang, t.begun.entry)) }
+                h3 { (lang.t("Diwarisi", "Inherited")) }
+                (list(t.inherited.iter().map(|c| title(c)).collect()))
+                h3 { (lang.t("Ditegaskan kembali", "Reaffirmed")) }
+                (list(t.reaffirmed.iter().map(|d| d.title.clone()).collect()))
+                h3 { (lang.t("Diubah", "Amended")) }
+                (list(t.amended.iter().map(|d| d.title.clone()).collect()))
+                h3 { (lang.t("Dihentikan", "Discontinued")) }
+                @if t.discontinued.is_empty() { p.muted { "—" } }
+                @for d in &t.discontinued {
+                    p { (d.title) " " (entry_link(lang, d.entry)) }
+                    @if let Some(j) = &d.text { blockquote { "“" (j) "”" } }
+                }
+                h3 { (lang.t("Dibuat", "Made")) }
+                (list(t.made.iter().map(|d| d.title.clone()).collect()))
+                h3 { (lang.t("Diselesaikan", "Completed")) }
+                (list(t.completed.iter().map(|d| d.title.clone()).collect()))
+                h3 { (lang.t("Masih menunggu penegasan", "Still awaiting reaffirmation")) }
+                (list(t.left_awaiting.iter().map(|c| title(c)).collect()))
+                h3 { (lang.t("Tonggak dalam masa jabatan ini", "Milestones in this term")) }
+                ul {
+                    @for m in &t.milestones_met { li { (badge(milestone_badge(lang, crate::governance::views::MilestoneShown::Met))) " " (milestone_title(m)) } }
+                    @for m in &t.milestones_partially_met { li { (badge(milestone_badge(lang, crate::governance::views::MilestoneShown::PartiallyMet))) " " (milestone_title(m)) } }
+                    @for m in &t.milestones_not_met { li { (badge(milestone_badge(lang, crate::governance::views::MilestoneShown::NotMet))) " " (milestone_title(m)) } }
+                    @for m in &t.milestones_overdue { li { (badge(milestone_badge(lang, crate::governance::views::MilestoneShown::Overdue))) " " (milestone_title(m)) } }
+                }
+            }
+        }
+    };
+    Ok(layout(
+        lang,
+        lang.t("Kesinambungan", "Continuity"),
+        Some(Nav::Continuity),
+        "/kesinambungan",
+        body,
+    ))
+}
+
+fn key_holder(state: &GovState, keyid: &str) -> String {
+    let Some(key) = state.keys.get(keyid) else {
+        return format!("{}…", &keyid[..16.min(keyid.len())]);
+    };
+    let mut parts: Vec<String> = key
+        .mandates
+        .iter()
+        .filter_map(|m| state.mandates.get(m))
+        .map(|m| {
+            format!(
+                "{} ({})",
+                m.spec.holder.name,
+                office_name(state, m.spec.office.as_str())
+            )
+        })
+        .collect();
+    parts.dedup();
+    if key.registrar {
+        parts.push("registrar".into());
+    }
+    if parts.is_empty() {
+        format!("{}…", &keyid[..16.min(keyid.len())])
+    } else {
+        parts.join("; ")
+    }
+}
+
+pub(super) async fn ledger(
+    State(app): State<AppState>,
+    Query(q): Query<LedgerQuery>,
+    headers: HeaderMap,
+) -> Result<Html<String>, PageError> {
+    let lang = Lang::pick(q.lang.as_deref(), &headers);
+    let folded = app
+        .governance
+        .current()
+        .await
+        .map_err(|e| internal(lang, e))?;
+    let state = &folded.state;
+    let size = app
+        .ledger
+        .latest_checkpoint()
+        .await
+        .map_err(|e| internal(lang, e))?
+        .tree_size;
+    let end = q.before.unwrap_or(size).min(size);
+    let start = end.saturating_sub(LEDGER_PAGE);
+    let rows = app
+        .ledger
+        .store()
+        .entries(start, end - start)
+        .await
+        .map_err(|e| internal(lang, e))?;
+    let body = html! {
+        h1 { (lang.t("Buku besar", "Ledger")) }
+        p { (size) " " (lang.t("entri, terbaru di atas.", "entries, newest first.")) }
+        table {
+            thead { tr {
+                th { "#" } th { (lang.t("Jenis", "Type")) } th { (lang.t("Penanda tangan", "Signers")) }
+                th.wide { (lang.t("Dicatat", "Recorded")) } th.wide { (lang.t("Hash daun", "Leaf hash")) }
+            } }
+            tbody {
+                @for e in rows.iter().rev() {
+                    @let entry = Entry::parse(&e.body).ok();
+                    tr {
+                        td { (entry_link(lang, e.index)) }
+                        td { (entry.as_ref().map(statement_type).unwrap_or_default()) }
+                        td { @if let Some(entry) = &entry {
+                            (entry.envelope.signatures.iter().map(|s| key_holder(state, &s.keyid)).collect::<Vec<_>>().join(", "))
+                        } }
+                        td.wide { (entry.as_ref().map(|x| x.recorded_at.clone()).unwrap_or_default()) }
+                        td.wide.hash { (e.leaf_hash.to_hex()[..16].to_owned()) "…" }
+                    }
+                }
+            }
+        }
+        @if start > 0 {
+            a rel="next" href=(lang.link(&format!("/ledger?before={start}"))) { (lang.t("Entri lebih lama", "Older entries")) " →" }
+        }
+    };
+    Ok(layout(
+        lang,
+        lang.t("Buku besar", "Ledger"),
+        Some(Nav::Ledger),
+        "/ledger",
+        body,
+    ))
+}
+
+pub(super) async fn entry(
+    State(app): State<AppState>,
+    Path(index): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Result<Html<String>, PageError> {
+    let lang = Lang::pick(q.lang.as_deref(), &headers);
+    let missing = || {
+        not_found(
+            lang,
+            format!("{} {index}", lang.t("Tidak ada entri", "There is no entry")),
+        )
+    };
+    let index: u64 = index.parse().map_err(|_| missing())?;
+    let folded = app
+        .governance
+        .current()
+        .await
+        .map_err(|e| internal(lang, e))?;
+    let state = &folded.state;
+    let size = app
+        .ledger
+        .latest_checkpoint()
+        .await
+        .map_err(|e| internal(lang, e))?
+        .tree_size;
+    if index >= size {
+        return Err(missing());
+    }
+    let stored = app
+        .ledger
+        .store()
+        .entry(index)
+        .await
+        .map_err(|e| internal(lang, e))?
+        .ok_or_else(missing)?;
+    let entry = Entry::parse(&stored.body).map_err(|e| internal(lang, e))?;
+    let statement = decode_statement(&entry).unwrap_or_default();
+    let pretty = serde_json::to_string_pretty(&statement).unwrap_or_default();
+    let envelope = serde_json::to_string_pretty(&entry.envelope).unwrap_or_default();
+    let leaf = leaf_hash(&stored.body);
+    let body = html! {
+        h1 { (lang.t("Entri", "Entry")) " #" (index) ": " (statement_type(&entry)) }
+        dl {
+            dt { (lang.t("Dicatat", "Recorded")) } dd { (entry.recorded_at) }
+            dt { (lang.t("Hash daun", "Leaf hash")) } dd.hash { (leaf.to_hex()) }
+            dt { (lang.t("Hash entri sebelumnya", "Previous entry's hash")) } dd.hash { (entry.prev) }
+            dt { (lang.t("Penanda tangan", "Signers")) } dd { ul { @for s in &entry.envelope.signatures {
+                li { (key_holder(state, &s.keyid)) " " code { (s.keyid) } }
+            } } }
+        }
+        p {
+            @if index > 0 { a href=(lang.link(&format!("/ledger/{}", index - 1))) { "← #" (index - 1) } " " }
+            @if index + 1 < size { a href=(lang.link(&format!("/ledger/{}", index + 1))) { "#" (index + 1) " →" } " " }
+            a href=(format!("/api/v1/entries/{index}/proof")) { (lang.t("Bukti inklusi (tlog-proof)", "Inclusion proof (tlog-proof)")) }
+        }
+        h2 { (lang.t("Pernyataan", "Statement")) }
+        pre { (pretty) }
+        h2 { (lang.t("Amplop bertanda tangan (DSSE)", "Signed envelope (DSSE)")) }
+        pre { (envelope) }
+        h2 { (lang.t("Periksa dengan baris perintah", "Check from the command line")) }
+        pre {
+            "curl -s <URL>/api/v1/entries/" (index) "/proof > " (index) ".tlog-proof\n"
+            "curl -s <URL>/api/v1/entries/" (index) " > " (index) ".json\n"
+            "prasasti check-proof --vkey ledger.vkey --proof " (index) ".tlog-proof " (index) ".json"
+        }
+    };
+    Ok(layout(
+        lang,
+        &format!("#{index}"),
+        Some(Nav::Ledger),
+        &format!("/ledger/{index}"),
+        body,
+    ))
+}

@@ -1,0 +1,153 @@
+//! The transparency site's pages, rendered from the demonstration ledger on
+//! SQLite and PostgreSQL: every page in both languages, status badges in
+//! plain words, rupiah formatting, and escaping of statement text.
+
+mod common;
+
+use common::*;
+use prasasti::governance::demo::{self, Step, seal_step};
+
+async fn page(app: &TestApp, path: &str) -> (u16, String) {
+    let response = app.get(path).await;
+    let status = response.status().as_u16();
+    let kind = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body = response.text().await.unwrap();
+    if status == 200 && !path.starts_with("/static") {
+        assert_eq!(kind, "text/html; charset=utf-8", "{path}");
+        assert!(body.starts_with("<!DOCTYPE html>"), "{path}");
+    }
+    (status, body)
+}
+
+async fn demo_app(db: TestDb) -> TestApp {
+    let app = TestApp::spawn_empty(db).await;
+    demo::write(&app.ledger, false).await.expect("demo story");
+    app
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_renders_in_both_languages() {
+    on_each_backend(|db| async move {
+        let app = demo_app(db).await;
+        let pages = [
+            (
+                "/",
+                "Enam dimensi kota cerdas",
+                "The six smart-city dimensions",
+            ),
+            ("/program", "Cari judul", "Search titles"),
+            ("/program/satu-data", "Komitmen", "Commitments"),
+            (
+                "/kesinambungan",
+                "Kesinambungan antar kepala daerah",
+                "Continuity across regional heads",
+            ),
+            ("/ledger", "Buku besar", "Ledger"),
+            ("/ledger/3", "Pernyataan", "Statement"),
+        ];
+        for (path, id, en) in pages {
+            let (status, body) = page(&app, path).await;
+            assert_eq!(status, 200, "{path}");
+            assert!(body.contains("<html lang=\"id\">"), "{path}");
+            assert!(body.contains(id), "{path}: {id}");
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let (status, body) = page(&app, &format!("{path}{sep}lang=en")).await;
+            assert_eq!(status, 200);
+            assert!(body.contains("<html lang=\"en\">"), "{path}");
+            assert!(body.contains(en), "{path}: {en}");
+        }
+        // Accept-Language picks English when no ?lang= is given.
+        let response = app
+            .client
+            .get(format!("{}/kesinambungan", app.base))
+            .header("accept-language", "en-GB,en;q=0.9")
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("Continuity across regional heads")
+        );
+        let (status, css) = page(&app, "/static/site.css").await;
+        assert_eq!(status, 200);
+        assert!(css.contains(".badge"));
+        for missing in ["/program/nothing", "/ledger/100000", "/ledger/x"] {
+            let (status, body) = page(&app, missing).await;
+            assert_eq!(status, 404, "{missing}");
+            assert!(body.contains("<html"), "{missing}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statuses_read_as_plain_words_and_money_as_rupiah() {
+    on_each_backend(|db| async move {
+        let app = demo_app(db).await;
+        let (_, list) = page(&app, "/program").await;
+        for word in ["Berjalan", "Selesai", "Menunggu Penegasan", "Dihentikan"] {
+            assert!(list.contains(word), "{word}");
+        }
+        let (_, satu_data) = page(&app, "/program/satu-data").await;
+        assert!(satu_data.contains("Rp\u{a0}1.250.000.000"));
+        assert!(satu_data.contains("Tercapai"));
+        assert!(satu_data.contains("Siti Rahmawati, S.E., Ak. (Inspektur)"));
+        let (_, umkm) = page(&app, "/program/pasar-umkm").await;
+        assert!(umkm.contains("Tercapai Sebagian"));
+        assert!(umkm.contains("Riwayat perubahan"), "amendment history");
+        assert!(umkm.contains("Rp\u{a0}2.100.000.000"));
+        let (_, ews) = page(&app, "/program/ews-longsor?lang=en").await;
+        assert!(ews.contains("Overdue"));
+        let (_, continuity) = page(&app, "/kesinambungan").await;
+        for word in [
+            "Pelaksana Tugas (Plt)",
+            "Penjabat (Pj)",
+            "Definitif",
+            "Digabung ke program bank sampah provinsi",
+            "Terlambat",
+        ] {
+            assert!(continuity.contains(word), "{word}");
+        }
+        let (_, filtered) = page(&app, "/program?pillar=branding").await;
+        assert!(filtered.contains("E-ticketing Candi Cetho"));
+        assert!(!filtered.contains("Satu Data Karanganyar"));
+        let (_, searched) = page(&app, "/program?q=satu+data").await;
+        assert!(searched.contains("Satu Data Karanganyar"));
+        assert!(!searched.contains("E-ticketing Candi Cetho"));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_from_statements_is_escaped() {
+    let app = demo_app(TestDb::sqlite()).await;
+    let hostile = "<script>alert(1)</script>";
+    let Step { mut statement, .. } = demo::story(ORIGIN)
+        .into_iter()
+        .find(|s| s.statement["type"] == "programme.register")
+        .unwrap();
+    statement["id"] = "hostile".into();
+    statement["programme"]["id"] = "hostile".into();
+    statement["programme"]["title"] = hostile.into();
+    statement["programme"]["description"] = format!("\"quoted\" & {hostile}").into();
+    let step = Step {
+        statement,
+        signers: vec!["rina", "dewi"],
+    };
+    let envelope = seal_step(ORIGIN, &step);
+    let (status, body) = app.submit(&envelope).await;
+    assert_eq!(status, 201, "{body}");
+    for path in ["/program", "/program/hostile", "/ledger", "/ledger/90"] {
+        let (_, html) = page(&app, path).await;
+        assert!(!html.contains(hostile), "{path} prints the script");
+    }
+    let (_, html) = page(&app, "/program/hostile").await;
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(html.contains("&quot;quoted&quot; &amp;"));
+}
