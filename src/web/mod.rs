@@ -15,6 +15,8 @@ use crate::api::AppState;
 
 /// The stylesheet of every page.
 pub const STYLESHEET: &str = include_str!("site.css");
+/// The in-browser verifier of the Verifikasi page.
+pub const VERIFY_SCRIPT: &str = include_str!("verify.js");
 
 /// The site's routes.
 pub fn router() -> Router<AppState> {
@@ -25,22 +27,27 @@ pub fn router() -> Router<AppState> {
         .route("/kesinambungan", get(pages::continuity))
         .route("/ledger", get(pages::ledger))
         .route("/ledger/{index}", get(pages::entry))
-        .route("/static/site.css", get(stylesheet))
+        .route("/verifikasi", get(pages::verification))
+        .route(
+            "/static/site.css",
+            get(|| asset("text/css; charset=utf-8", STYLESHEET)),
+        )
+        .route(
+            "/static/verify.js",
+            get(|| asset("text/javascript; charset=utf-8", VERIFY_SCRIPT)),
+        )
 }
 
-async fn stylesheet() -> Response {
+async fn asset(kind: &'static str, body: &'static str) -> Response {
     (
         [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/css; charset=utf-8"),
-            ),
+            (header::CONTENT_TYPE, HeaderValue::from_static(kind)),
             (
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("public, max-age=3600"),
             ),
         ],
-        STYLESHEET,
+        body,
     )
         .into_response()
 }

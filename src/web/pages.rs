@@ -50,6 +50,7 @@ enum Nav {
     Programmes,
     Continuity,
     Ledger,
+    Verify,
 }
 
 /// A page that could not be made.
@@ -129,6 +130,7 @@ fn layout(lang: Lang, title: &str, nav: Option<Nav>, path: &str, body: Markup) -
                             (item(Nav::Programmes, "/program", lang.t("Program", "Programmes")))
                             (item(Nav::Continuity, "/kesinambungan", lang.t("Kesinambungan", "Continuity")))
                             (item(Nav::Ledger, "/ledger", lang.t("Buku besar", "Ledger")))
+                            (item(Nav::Verify, "/verifikasi", lang.t("Verifikasi", "Verify")))
                         }
                     }
                 }
@@ -831,6 +833,8 @@ pub(super) async fn entry(
         p {
             @if index > 0 { a href=(lang.link(&format!("/ledger/{}", index - 1))) { "← #" (index - 1) } " " }
             @if index + 1 < size { a href=(lang.link(&format!("/ledger/{}", index + 1))) { "#" (index + 1) " →" } " " }
+            a href=(lang.link(&format!("/verifikasi?entry={index}"))) { (lang.t("Verifikasi entri ini di peramban Anda", "Verify this entry in your browser")) }
+            " · "
             a href=(format!("/api/v1/entries/{index}/proof")) { (lang.t("Bukti inklusi (tlog-proof)", "Inclusion proof (tlog-proof)")) }
         }
         h2 { (lang.t("Pernyataan", "Statement")) }
@@ -849,6 +853,99 @@ pub(super) async fn entry(
         &format!("#{index}"),
         Some(Nav::Ledger),
         &format!("/ledger/{index}"),
+        body,
+    ))
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct VerifyQuery {
+    lang: Option<String>,
+    entry: Option<u64>,
+}
+
+pub(super) async fn verification(
+    State(app): State<AppState>,
+    Query(q): Query<VerifyQuery>,
+    headers: HeaderMap,
+) -> Result<Html<String>, PageError> {
+    let lang = Lang::pick(q.lang.as_deref(), &headers);
+    let vkey = app.ledger.verifier().to_vkey_string();
+    let steps = [
+        ("checkpoint", lang.t(
+            "Checkpoint terbaru ditandatangani dengan kunci log di atas",
+            "The latest checkpoint is signed with the log key above",
+        )),
+        ("leaf", lang.t(
+            "Hash daun entri dihitung ulang dari JSON kanoniknya",
+            "The entry's leaf hash is recomputed from its canonical JSON",
+        )),
+        ("inclusion", lang.t(
+            "Bukti inklusi entri mengarah ke akar yang ditandatangani",
+            "The entry's inclusion proof leads to the signed root",
+        )),
+        ("signatures", lang.t(
+            "Tanda tangan DSSE para pejabat pada pernyataan itu sah",
+            "The officials' DSSE signatures on the statement are valid",
+        )),
+        ("consistency", lang.t(
+            "Log ini memperpanjang checkpoint terakhir yang dilihat peramban ini (tidak ditulis ulang, tidak dimundurkan)",
+            "This log extends the last checkpoint this browser saw (not rewritten, not rolled back)",
+        )),
+    ];
+    let body = html! {
+        h1 { (lang.t("Verifikasi di peramban Anda", "Verify in your browser")) }
+        p { (lang.t(
+            "Halaman ini tidak meminta Anda memercayai server. Peramban Anda sendiri memeriksa tanda tangan checkpoint dengan kunci log, menghitung ulang hash entri, memeriksa bukti inklusi dan tanda tangan pejabat, dan memastikan log tidak ditulis ulang sejak kunjungan terakhir Anda. Dengan begitu setiap pengunjung ikut menjadi saksi.",
+            "This page does not ask you to trust the server. Your own browser checks the checkpoint's signature with the log key, recomputes the entry's hash, checks its inclusion proof and the officials' signatures, and makes sure the log was not rewritten since your last visit. Every visitor is a witness."
+        )) }
+        form #verify-form
+            data-autorun=(if q.entry.is_some() { "true" } else { "false" })
+            data-stopped=(lang.t("Pemeriksaan berhenti: checkpoint tidak dapat dipercaya.", "Stopped: the checkpoint cannot be trusted."))
+            data-finished=(lang.t("Pemeriksaan selesai.", "Checks finished."))
+            data-first=(lang.t("kunjungan pertama: checkpoint ini diingat", "first visit: this checkpoint is remembered"))
+            data-rollback=(lang.t("log dimundurkan: dulu {old} entri, sekarang {new}", "the log was rolled back: {old} entries before, {new} now"))
+            data-forked=(lang.t("log ditulis ulang: tidak konsisten dengan checkpoint {old} entri yang dilihat sebelumnya", "the log was rewritten: it is not consistent with the checkpoint of {old} entries seen before"))
+        {
+            p {
+                label for="vkey" { (lang.t("Kunci log (bandingkan dengan yang diumumkan, misalnya dalam keputusan bupati)", "Log key (compare it with the one published, for example in the regent's decree)")) }
+                br;
+                input #vkey name="vkey" type="text" size="80" value=(vkey) spellcheck="false" autocomplete="off";
+            }
+            p {
+                label for="entry" { (lang.t("Nomor entri (kosong: entri terbaru)", "Entry number (empty: the latest)")) }
+                br;
+                input #entry name="entry" type="number" min="0" value=[q.entry];
+            }
+            button type="submit" { (lang.t("Periksa", "Verify")) }
+        }
+        ol #verify-steps aria-live="polite" {
+            @for (name, label) in steps {
+                li data-step=(name)
+                    data-pass=(lang.t("LULUS", "PASS"))
+                    data-fail=(lang.t("GAGAL", "FAIL"))
+                    data-waiting=(lang.t("memeriksa…", "checking…"))
+                {
+                    span.result.badge.neutral { (lang.t("belum diperiksa", "not checked yet")) }
+                    " " (label)
+                    br;
+                    span.detail.muted.hash {}
+                }
+            }
+        }
+        p #verify-done role="status" {}
+        h2 { (lang.t("Dengan baris perintah", "From the command line")) }
+        p { (lang.t(
+            "Auditor dapat memeriksa seluruh log dan aturan tata kelolanya tanpa peramban:",
+            "Auditors can check the whole log and its governance rules without a browser:"
+        )) }
+        pre { "echo '" (vkey) "' > ledger.vkey\nprasasti verify --server <URL> --vkey ledger.vkey" }
+        script src="/static/verify.js" {}
+    };
+    Ok(layout(
+        lang,
+        lang.t("Verifikasi", "Verify"),
+        Some(Nav::Verify),
+        "/verifikasi",
         body,
     ))
 }

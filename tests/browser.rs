@@ -1,0 +1,357 @@
+//! The transparency site in a real browser: headless Chromium driven over
+//! WebDriver (chromedriver) opens every page of the demonstration ledger,
+//! runs the Verifikasi flow and sees every step pass, then, through a proxy
+//! that serves a forged proof or a rolled-back checkpoint, sees the right
+//! step fail. Screenshots are left in the test's output folder.
+//!
+//! Needs Debian's `chromium` and `chromium-driver`; without them the test
+//! says it was skipped, unless PRASASTI_REQUIRE_BROWSER=1 (as in CI).
+
+mod common;
+
+use std::net::TcpListener as StdListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use common::*;
+use prasasti::governance::demo;
+use serde_json::{Value, json};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// A chromedriver process and one browser session in it.
+struct Browser {
+    driver: Child,
+    base: String,
+    session: String,
+    client: reqwest::Client,
+}
+
+impl Browser {
+    async fn start() -> Option<Browser> {
+        let present =
+            std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists();
+        if !present {
+            if std::env::var("PRASASTI_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
+                panic!(
+                    "{CHROMIUM} and {CHROMEDRIVER} are needed: apt-get install chromium chromium-driver"
+                );
+            }
+            eprintln!("browser test skipped: install chromium and chromium-driver");
+            return None;
+        }
+        let port = StdListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let base = format!("http://127.0.0.1:{port}");
+        let client = prasasti::ledger::verify::http_client().unwrap();
+        let started = Instant::now();
+        while client.get(format!("{base}/status")).send().await.is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "chromedriver did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = tempfile::tempdir().unwrap().keep();
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--window-size=1280,1600", format!("--user-data-dir={}", profile.display())],
+            },
+        }}});
+        let answer: Value = client
+            .post(format!("{base}/session"))
+            .json(&capabilities)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let session = answer["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no browser session: {answer}"))
+            .to_owned();
+        Some(Browser {
+            driver,
+            base,
+            session,
+            client,
+        })
+    }
+
+    async fn command(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let mut request = self.client.request(method, url);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let answer: Value = request.send().await.unwrap().json().await.unwrap();
+        assert!(answer["value"]["error"].is_null(), "{path}: {answer}");
+        answer["value"].clone()
+    }
+
+    async fn open(&self, url: &str) {
+        self.command(reqwest::Method::POST, "/url", Some(json!({"url": url})))
+            .await;
+    }
+
+    async fn script(&self, script: &str) -> Value {
+        self.command(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let png = self
+            .command(reqwest::Method::GET, "/screenshot", None)
+            .await;
+        let bytes = STANDARD.decode(png.as_str().unwrap()).unwrap();
+        std::fs::write(output_dir("browser").join(format!("{name}.png")), bytes).unwrap();
+    }
+
+    /// Runs the Verifikasi page for `entry` and returns each step's result.
+    async fn verify(&self, site: &str, entry: u64, shot: &str) -> Vec<(String, String)> {
+        self.open(&format!("{site}/verifikasi?entry={entry}")).await;
+        let started = Instant::now();
+        loop {
+            let done = self
+                .script("return document.getElementById('verify-done').textContent")
+                .await;
+            if done.as_str().is_some_and(|t| !t.is_empty()) {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "verification did not finish"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.screenshot(shot).await;
+        let steps = self
+            .script("return Array.from(document.querySelectorAll('[data-step]')).map(li => [li.dataset.step, li.dataset.result || '', li.textContent])")
+            .await;
+        steps
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s[0].as_str().unwrap().to_owned(),
+                    format!("{}: {}", s[1].as_str().unwrap(), s[2].as_str().unwrap()),
+                )
+            })
+            .collect()
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        self.driver.kill().ok();
+        self.driver.wait().ok();
+    }
+}
+
+/// What the proxy in front of the site does to the answers.
+const HONEST: u8 = 0;
+const FORGED_PROOF: u8 = 1;
+const ROLLED_BACK: u8 = 2;
+
+#[derive(Clone)]
+struct Proxy {
+    upstream: String,
+    mode: Arc<AtomicU8>,
+    old_checkpoint: Arc<std::sync::Mutex<String>>,
+    client: reqwest::Client,
+}
+
+async fn forward(State(proxy): State<Proxy>, uri: Uri) -> Response {
+    let mode = proxy.mode.load(Ordering::SeqCst);
+    if mode == ROLLED_BACK && uri.path() == "/checkpoint" {
+        let note = proxy.old_checkpoint.lock().unwrap().clone();
+        return ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response();
+    }
+    let url = format!(
+        "{}{}",
+        proxy.upstream,
+        uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")
+    );
+    let answer = proxy.client.get(url).send().await.unwrap();
+    let status = StatusCode::from_u16(answer.status().as_u16()).unwrap();
+    let kind = answer.headers().get("content-type").cloned();
+    let mut body: Bytes = answer.bytes().await.unwrap();
+    if mode == FORGED_PROOF && uri.path() == "/api/v1/proofs/inclusion" {
+        let mut proof: Value = serde_json::from_slice(&body).unwrap();
+        let first = proof["hashes"][0].as_str().unwrap();
+        let mut bytes = STANDARD.decode(first).unwrap();
+        bytes[0] ^= 1;
+        proof["hashes"][0] = STANDARD.encode(bytes).into();
+        body = serde_json::to_vec(&proof).unwrap().into();
+    }
+    let mut response = (status, body).into_response();
+    if let Some(kind) = kind {
+        response.headers_mut().insert(header::CONTENT_TYPE, kind);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn all_pass(steps: &[(String, String)]) {
+    assert_eq!(steps.len(), 5);
+    for (name, result) in steps {
+        assert!(result.starts_with("pass"), "{name}: {result}");
+    }
+}
+
+fn result_of<'a>(steps: &'a [(String, String)], name: &str) -> &'a str {
+    &steps.iter().find(|(n, _)| n == name).unwrap().1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_verifies_in_the_browser_and_catches_a_forged_proof_and_a_rollback() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::spawn_empty(TestDb::sqlite()).await;
+    demo::write(&app.ledger, false).await.unwrap();
+
+    // Every page, in both languages.
+    for (name, path) in [
+        ("beranda", "/"),
+        ("program", "/program"),
+        ("program-satu-data", "/program/satu-data"),
+        ("kesinambungan", "/kesinambungan"),
+        ("ledger", "/ledger"),
+        ("entry-60", "/ledger/60"),
+        ("programmes-en", "/program?lang=en"),
+    ] {
+        browser.open(&format!("{}{path}", app.base)).await;
+        let title = browser.script("return document.title").await;
+        assert!(
+            title.as_str().unwrap().ends_with("prasasti"),
+            "{path}: {title}"
+        );
+        let heading = browser
+            .script("return document.querySelector('h1').textContent")
+            .await;
+        assert!(!heading.as_str().unwrap().is_empty(), "{path}");
+        browser.screenshot(name).await;
+    }
+
+    // The visitor's browser checks everything itself, through a proxy
+    // that the test can turn dishonest.
+    let proxy = Proxy {
+        upstream: app.base.clone(),
+        mode: Arc::new(AtomicU8::new(HONEST)),
+        old_checkpoint: Arc::new(std::sync::Mutex::new(String::new())),
+        client: prasasti::ledger::verify::http_client().unwrap(),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let site = format!("http://{}", listener.local_addr().unwrap());
+    let router = axum::Router::new()
+        .fallback(forward)
+        .with_state(proxy.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    let steps = browser.verify(&site, 60, "verifikasi-first-visit").await;
+    all_pass(&steps);
+    // The log grows; the next visit checks it is consistent with the first.
+    let old = app.ledger.latest_checkpoint().await.unwrap();
+    for i in 0..7 {
+        let statement = demo::Step {
+            statement: document(&format!("later-{i}")),
+            signers: vec!["dewi"],
+        };
+        let (status, body) = app.submit(&demo::seal_step(ORIGIN, &statement)).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let steps = browser.verify(&site, 93, "verifikasi-second-visit").await;
+    all_pass(&steps);
+    assert!(
+        result_of(&steps, "consistency").contains(&format!("{} → 97", old.tree_size)),
+        "{steps:?}"
+    );
+
+    // A forged inclusion proof is caught, and only that step fails.
+    proxy.mode.store(FORGED_PROOF, Ordering::SeqCst);
+    let steps = browser.verify(&site, 60, "verifikasi-forged-proof").await;
+    assert!(
+        result_of(&steps, "inclusion").starts_with("fail"),
+        "{steps:?}"
+    );
+    for name in ["checkpoint", "leaf", "signatures", "consistency"] {
+        assert!(
+            result_of(&steps, name).starts_with("pass"),
+            "{name}: {steps:?}"
+        );
+    }
+
+    // A checkpoint older than the one this browser saw is a rollback.
+    *proxy.old_checkpoint.lock().unwrap() = old.note.clone();
+    proxy.mode.store(ROLLED_BACK, Ordering::SeqCst);
+    let steps = browser.verify(&site, 10, "verifikasi-rolled-back").await;
+    assert!(
+        result_of(&steps, "checkpoint").starts_with("pass"),
+        "{steps:?}"
+    );
+    assert!(
+        result_of(&steps, "consistency").starts_with("fail"),
+        "{steps:?}"
+    );
+
+    // A log key pasted from elsewhere that is not this log's key fails the
+    // first step, and the checks stop there.
+    proxy.mode.store(HONEST, Ordering::SeqCst);
+    browser.open(&format!("{site}/verifikasi?lang=en")).await;
+    let stranger = prasasti::tlog::note::NoteSigner::from_seed(ORIGIN, [9; 32]).unwrap();
+    browser
+        .script(&format!(
+            "document.getElementById('vkey').value = '{}'; document.getElementById('verify-form').requestSubmit(); return true",
+            stranger.verifier().to_vkey_string()
+        ))
+        .await;
+    let started = Instant::now();
+    loop {
+        let result = browser
+            .script("return document.querySelector('[data-step=checkpoint]').dataset.result || ''")
+            .await;
+        if result == "fail" {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the wrong key was not caught"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let text = browser
+        .script("return document.getElementById('verify-done').textContent")
+        .await;
+    assert!(text.as_str().unwrap().contains("Stopped"), "{text}");
+    browser.screenshot("verify-wrong-key").await;
+}
