@@ -151,3 +151,82 @@ async fn text_from_statements_is_escaped() {
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(html.contains("&quot;quoted&quot; &amp;"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn downloads_and_feeds_carry_the_same_data() {
+    on_each_backend(|db| async move {
+        let app = demo_app(db).await;
+        let response = app.get("/data/milestones.json").await;
+        assert_eq!(response.headers()["content-type"], "application/json");
+        let milestones: serde_json::Value = response.json().await.unwrap();
+        let pilot = milestones
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == "e-office-pilot")
+            .unwrap();
+        // OCDS names and statuses.
+        assert_eq!(pilot["status"], "met");
+        assert_eq!(pilot["dueDate"], "2022-06-30");
+        assert_eq!(pilot["dateMet"], "2022-06-20");
+        assert_eq!(pilot["type"], "delivery");
+        let overdue = milestones
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == "sensor-longsor-install")
+            .unwrap();
+        assert_eq!(
+            (overdue["status"].as_str(), overdue["shownStatus"].as_str()),
+            (Some("scheduled"), Some("overdue"))
+        );
+
+        let response = app.get("/data/programmes.csv").await;
+        assert_eq!(
+            response.headers()["content-type"],
+            "text/csv; charset=utf-8"
+        );
+        assert!(
+            response.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .contains("programmes.csv")
+        );
+        let csv = response.text().await.unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 8, "a header and seven programmes");
+        assert!(lines[0].contains("budget_idr") && lines[0].contains("status"));
+        assert!(csv.contains("awaiting_reaffirmation"));
+        let commitments = app.get("/data/commitments.csv").await.text().await.unwrap();
+        let umkm = commitments
+            .lines()
+            .find(|l| l.contains(",umkm-2000,"))
+            .unwrap_or_else(|| panic!("{commitments}"));
+        // The amended version: its budget and version number.
+        assert!(
+            umkm.starts_with("2100000000,") && umkm.ends_with(",2"),
+            "{umkm}"
+        );
+        assert_eq!(app.get("/data/secrets.csv").await.status(), 404);
+        assert_eq!(app.get("/data/programmes.xml").await.status(), 404);
+
+        let response = app.get("/feed.atom").await;
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/atom+xml; charset=utf-8"
+        );
+        let feed = response.text().await.unwrap();
+        assert!(feed.contains("<feed xmlns=\"http://www.w3.org/2005/Atom\">"));
+        assert_eq!(feed.matches("<entry>").count(), 50);
+        assert!(feed.contains("#89 commitment.complete"));
+        let feed = app
+            .get("/program/e-ticketing-candi/feed.atom")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(feed.contains("commitment.complete") && feed.contains("programme.register"));
+        assert_eq!(app.get("/program/none/feed.atom").await.status(), 404);
+    })
+    .await;
+}

@@ -3,6 +3,7 @@
 //! into the binary (maud escapes every value it prints); the stylesheet is
 //! served from the binary too, so the site works with no internet.
 
+mod data;
 pub mod i18n;
 mod pages;
 
@@ -28,6 +29,9 @@ pub fn router() -> Router<AppState> {
         .route("/ledger", get(pages::ledger))
         .route("/ledger/{index}", get(pages::entry))
         .route("/verifikasi", get(pages::verification))
+        .route("/data/{name}", get(data::dataset))
+        .route("/feed.atom", get(data::ledger_feed))
+        .route("/program/{id}/feed.atom", get(data::programme_feed))
         .route(
             "/static/site.css",
             get(|| asset("text/css; charset=utf-8", STYLESHEET)),

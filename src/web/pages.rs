@@ -117,6 +117,7 @@ fn layout(lang: Lang, title: &str, nav: Option<Nav>, path: &str, body: Markup) -
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " — prasasti" }
                 link rel="stylesheet" href="/static/site.css";
+                link rel="alternate" type="application/atom+xml" href="/feed.atom" title=(lang.t("Entri baru", "New entries"));
             }
             body {
                 a.skip href="#main" { (lang.t("Langsung ke isi", "Skip to content")) }
@@ -333,8 +334,21 @@ pub(super) async fn home(
             dt { (lang.t("Ditandatangani", "Signed")) } dd { (checkpoint.signed_at) }
             dt { (lang.t("Kunci log", "Log key")) } dd.hash { (app.ledger.verifier().to_vkey_string()) }
         }
-        p { (lang.t("Periksa sendiri dengan baris perintah:", "Check it yourself from the command line:")) }
-        pre { "prasasti verify --server <URL> --vkey ledger.vkey" }
+        p {
+            a href=(lang.link("/verifikasi")) { (lang.t("Periksa di peramban Anda", "Check it in your browser")) }
+            " · " (lang.t("atau dengan baris perintah:", "or from the command line:"))
+        }
+        pre { "echo '" (app.ledger.verifier().to_vkey_string()) "' > ledger.vkey\nprasasti verify --server <URL> --vkey ledger.vkey" }
+        h2 { (lang.t("Data terbuka", "Open data")) }
+        ul {
+            @for (set, id, en) in [("programmes", "Program", "Programmes"), ("commitments", "Komitmen", "Commitments"), ("milestones", "Tonggak (OCDS)", "Milestones (OCDS)")] {
+                li { (lang.t(id, en)) ": "
+                    a href=(format!("/data/{set}.csv")) download { "CSV" } " · "
+                    a href=(format!("/data/{set}.json")) download { "JSON" } }
+            }
+            li { a href="/feed.atom" { (lang.t("Umpan Atom entri baru", "Atom feed of new entries")) } }
+            li { a href="/api/openapi.json" { (lang.t("API (OpenAPI)", "API (OpenAPI)")) } }
+        }
     };
     Ok(layout(
         lang,
@@ -345,7 +359,7 @@ pub(super) async fn home(
     ))
 }
 
-fn statement_type(entry: &Entry) -> String {
+pub(super) fn statement_type(entry: &Entry) -> String {
     decode_statement(entry)
         .and_then(|s| s.get("type").and_then(|t| t.as_str()).map(str::to_owned))
         .unwrap_or_default()
@@ -600,6 +614,7 @@ pub(super) async fn programme(
             }
         }
         h2 { (lang.t("Entri yang menyentuh program ini", "Entries that touched this programme")) }
+        p { a href=(format!("/program/{id}/feed.atom")) { (lang.t("Umpan Atom program ini", "Atom feed of this programme")) } }
         p { @for i in &p.entries { (entry_link(lang, *i)) " " } }
     };
     Ok(layout(

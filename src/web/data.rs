@@ -1,0 +1,387 @@
+//! Data for people who want the data: CSV and JSON downloads of
+//! programmes, commitments and milestones (milestones named as in OCDS),
+//! and Atom feeds of new entries, for the whole ledger and per programme.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use serde::Serialize;
+
+use crate::api::AppState;
+use crate::governance::State as GovState;
+use crate::ledger::entry::Entry;
+use crate::store::StoredEntry;
+
+/// Entries in a feed.
+const FEED_LENGTH: u64 = 50;
+
+/// One programme, flat.
+#[derive(Serialize)]
+struct ProgrammeRow {
+    id: String,
+    title: String,
+    pillar: String,
+    horizon: String,
+    owner: String,
+    owner_name: String,
+    period_from: String,
+    period_until: String,
+    status: String,
+    commitments: usize,
+    budget_idr: String,
+}
+
+/// One commitment, flat (its current version).
+#[derive(Serialize)]
+struct CommitmentRow {
+    id: String,
+    programme: String,
+    title: String,
+    status: String,
+    version: u32,
+    budget_idr: String,
+    budget_source: String,
+    due: String,
+    indicators: String,
+}
+
+/// One milestone with OCDS field names.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MilestoneRow {
+    id: String,
+    title: String,
+    #[serde(rename = "type")]
+    kind: String,
+    due_date: String,
+    date_met: String,
+    /// OCDS status: scheduled, met, partiallyMet, notMet.
+    status: String,
+    /// As shown on the site, with `overdue` and `pending_approval`.
+    shown_status: String,
+    commitment: String,
+    programme: String,
+}
+
+fn enum_text<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn programme_rows(state: &GovState) -> Vec<ProgrammeRow> {
+    let filter = crate::governance::views::ProgrammeFilter {
+        per_page: Some(usize::MAX),
+        ..Default::default()
+    };
+    let mut rows = Vec::new();
+    let mut page = 1;
+    loop {
+        let listed = state.programme_page(&crate::governance::views::ProgrammeFilter {
+            page: Some(page),
+            ..filter.clone()
+        });
+        let done = listed.items.is_empty();
+        rows.extend(listed.items.into_iter().map(|p| ProgrammeRow {
+            id: p.id,
+            title: p.title,
+            pillar: p.pillar,
+            horizon: enum_text(&p.horizon),
+            owner: p.owner,
+            owner_name: p.owner_name,
+            period_from: p.period.from.to_string(),
+            period_until: p.period.until.to_string(),
+            status: enum_text(&p.status),
+            commitments: p.commitments,
+            budget_idr: p.budget,
+        }));
+        if done {
+            break;
+        }
+        page += 1;
+    }
+    rows
+}
+
+fn commitment_rows(state: &GovState) -> Vec<CommitmentRow> {
+    state
+        .commitments
+        .values()
+        .map(|c| {
+            let v = c.current();
+            CommitmentRow {
+                id: c.id.clone(),
+                programme: c.programme.clone(),
+                title: v.title.to_string(),
+                status: enum_text(&c.status),
+                version: v.version,
+                budget_idr: v.budget.amount.to_string(),
+                budget_source: v.budget.source.to_string(),
+                due: v.due.to_string(),
+                indicators: v
+                    .indicators
+                    .iter()
+                    .map(|i| format!("{} ({}): {} → {}", i.name, i.unit, i.baseline, i.target))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            }
+        })
+        .collect()
+}
+
+fn milestone_rows(state: &GovState) -> Vec<MilestoneRow> {
+    let now = Utc::now();
+    state
+        .milestones
+        .values()
+        .filter_map(|m| state.milestone_view(&m.id, now))
+        .map(|v| {
+            let m = v.milestone;
+            let date_met = m
+                .reports
+                .iter()
+                .rev()
+                .find(|r| r.outcome == crate::governance::state::ReportOutcome::Accepted)
+                .and_then(|r| r.date_met.as_ref().map(|d| d.to_string()))
+                .unwrap_or_default();
+            MilestoneRow {
+                programme: state
+                    .commitments
+                    .get(&m.commitment)
+                    .map(|c| c.programme.clone())
+                    .unwrap_or_default(),
+                id: m.id,
+                title: m.title.to_string(),
+                kind: enum_text(&m.kind),
+                due_date: m.due.to_string(),
+                date_met,
+                status: enum_text(&m.status),
+                shown_status: enum_text(&v.shown_status),
+                commitment: m.commitment,
+            }
+        })
+        .collect()
+}
+
+/// RFC 4180 CSV of rows serialized as flat JSON objects.
+fn csv<T: Serialize>(rows: &[T]) -> String {
+    fn field(text: &str) -> String {
+        if text.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", text.replace('"', "\"\""))
+        } else {
+            text.to_owned()
+        }
+    }
+    let objects: Vec<serde_json::Map<String, serde_json::Value>> = rows
+        .iter()
+        .filter_map(|r| match serde_json::to_value(r) {
+            Ok(serde_json::Value::Object(m)) => Some(m),
+            _ => None,
+        })
+        .collect();
+    let Some(first) = objects.first() else {
+        return String::new();
+    };
+    // Columns in the (alphabetical) key order of serde_json's maps.
+    let columns: Vec<String> = first.keys().cloned().collect();
+    let mut out = columns
+        .iter()
+        .map(|c| field(c))
+        .collect::<Vec<_>>()
+        .join(",");
+    out.push_str("\r\n");
+    for o in &objects {
+        let line = columns
+            .iter()
+            .map(|c| match o.get(c) {
+                Some(serde_json::Value::String(s)) => field(s),
+                Some(serde_json::Value::Null) | None => String::new(),
+                Some(v) => field(&v.to_string()),
+            })
+            .collect::<Vec<_>>()
+            .join(",");
+        out.push_str(&line);
+        out.push_str("\r\n");
+    }
+    out
+}
+
+fn download(kind: &'static str, name: &str, body: String) -> Response {
+    let disposition = format!("attachment; filename=\"{name}\"");
+    let mut response = (
+        [(header::CONTENT_TYPE, HeaderValue::from_static(kind))],
+        body,
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
+fn failed(cause: impl std::fmt::Display) -> Response {
+    tracing::error!(%cause, "download failed");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal error; the cause is in the server log\n",
+    )
+        .into_response()
+}
+
+/// `GET /data/{name}`: programmes, commitments or milestones, as CSV or JSON.
+pub(super) async fn dataset(State(app): State<AppState>, Path(name): Path<String>) -> Response {
+    let folded = match app.governance.current().await {
+        Ok(f) => f,
+        Err(e) => return failed(e),
+    };
+    let state = &folded.state;
+    let Some((set, format)) = name.rsplit_once('.') else {
+        return (StatusCode::NOT_FOUND, "no such download\n").into_response();
+    };
+    let (csv_text, json_text) = match set {
+        "programmes" => {
+            let rows = programme_rows(state);
+            (csv(&rows), serde_json::to_string_pretty(&rows))
+        }
+        "commitments" => {
+            let rows = commitment_rows(state);
+            (csv(&rows), serde_json::to_string_pretty(&rows))
+        }
+        "milestones" => {
+            let rows = milestone_rows(state);
+            (csv(&rows), serde_json::to_string_pretty(&rows))
+        }
+        _ => return (StatusCode::NOT_FOUND, "no such download\n").into_response(),
+    };
+    match format {
+        "csv" => download("text/csv; charset=utf-8", &name, csv_text),
+        "json" => match json_text {
+            Ok(text) => download("application/json", &name, text),
+            Err(e) => failed(e),
+        },
+        _ => (StatusCode::NOT_FOUND, "no such download\n").into_response(),
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn site_base(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".:-[]".contains(c))
+        })
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+fn atom(base: &str, origin: &str, feed: &str, title: &str, rows: &[StoredEntry]) -> Response {
+    let mut items = String::new();
+    let mut updated = String::from("1970-01-01T00:00:00Z");
+    for row in rows.iter().rev() {
+        let Ok(entry) = Entry::parse(&row.body) else {
+            continue;
+        };
+        let kind = super::pages::statement_type(&entry);
+        if entry.recorded_at > updated {
+            updated = entry.recorded_at.clone();
+        }
+        items.push_str(&format!(
+            "<entry><id>urn:prasasti:{origin}:entry:{index}</id><title>#{index} {kind}</title>\
+             <updated>{time}</updated><link href=\"{base}/ledger/{index}\"/>\
+             <summary>{kind} ({statement_id})</summary></entry>\n",
+            origin = escape(origin),
+            index = row.index,
+            kind = escape(&kind),
+            time = escape(&entry.recorded_at),
+            base = escape(base),
+            statement_id = escape(&row.statement_id),
+        ));
+    }
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\
+         <id>urn:prasasti:{origin}:{feed}</id><title>{title}</title><updated>{updated}</updated>\
+         <link rel=\"self\" href=\"{base}/{feed}\"/><author><name>{origin}</name></author>\n{items}</feed>\n",
+        origin = escape(origin),
+        feed = escape(feed),
+        title = escape(title),
+        updated = escape(&updated),
+        base = escape(base),
+    );
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/atom+xml; charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// `GET /feed.atom`: the newest entries of the ledger.
+pub(super) async fn ledger_feed(State(app): State<AppState>, headers: HeaderMap) -> Response {
+    let size = match app.ledger.latest_checkpoint().await {
+        Ok(c) => c.tree_size,
+        Err(e) => return failed(e),
+    };
+    let start = size.saturating_sub(FEED_LENGTH);
+    let rows = match app.ledger.store().entries(start, size - start).await {
+        Ok(rows) => rows,
+        Err(e) => return failed(e),
+    };
+    atom(
+        &site_base(&headers),
+        app.ledger.origin(),
+        "feed.atom",
+        "prasasti: entri baru / new entries",
+        &rows,
+    )
+}
+
+/// `GET /program/{id}/feed.atom`: the entries that touched one programme.
+pub(super) async fn programme_feed(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let folded = match app.governance.current().await {
+        Ok(f) => f,
+        Err(e) => return failed(e),
+    };
+    let Some(programme) = folded.state.programmes.get(&id) else {
+        return (StatusCode::NOT_FOUND, "no such programme\n").into_response();
+    };
+    let mut rows = Vec::new();
+    for index in programme
+        .entries
+        .iter()
+        .rev()
+        .take(FEED_LENGTH as usize)
+        .rev()
+    {
+        match app.ledger.store().entry(*index).await {
+            Ok(Some(row)) => rows.push(row),
+            Ok(None) => {}
+            Err(e) => return failed(e),
+        }
+    }
+    let title = format!("prasasti: {}", programme.spec.title);
+    atom(
+        &site_base(&headers),
+        app.ledger.origin(),
+        &format!("program/{id}/feed.atom"),
+        &title,
+        &rows,
+    )
+}
