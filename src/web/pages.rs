@@ -596,6 +596,8 @@ pub(super) async fn programme(
             dt { (lang.t("Periode", "Period")) } dd { (p.spec.period.from) " – " (p.spec.period.until) }
         }
         p { (p.spec.description) }
+        h2 { (lang.t("Lini masa", "Timeline")) }
+        (timeline(state, lang, &view))
         h2 { (lang.t("Komitmen", "Commitments")) }
         @for c in &view.commitment_details {
             (commitment_section(state, lang, &c.commitment, &c.milestone_details))
@@ -963,4 +965,115 @@ pub(super) async fn verification(
         "/verifikasi",
         body,
     ))
+}
+
+/// The programme's story across the heads' terms: one band per
+/// head-of-region term, the commitments' decisions placed in the term that
+/// took them, and the milestones at their due dates (filled once met).
+fn timeline(
+    state: &GovState,
+    lang: Lang,
+    view: &crate::governance::views::ProgrammeView,
+) -> Markup {
+    use chrono::{DateTime, Utc};
+    const W: f64 = 900.0;
+    const LEFT: f64 = 10.0;
+    let tz = state.time_zone();
+    let now = Utc::now();
+    let report = state.continuity(0, now);
+    let terms: Vec<(String, String, DateTime<Utc>, DateTime<Utc>)> = report
+        .terms
+        .iter()
+        .map(|t| {
+            let start = t.from.instant(tz);
+            let end = t
+                .ended
+                .as_ref()
+                .map(|e| e.at.instant(tz))
+                .or_else(|| t.until.as_ref().map(|u| u.instant(tz)))
+                .unwrap_or(now)
+                .min(now.max(start));
+            (
+                t.mandate.clone(),
+                format!("{} · {}", t.holder.name, mandate_kind(lang, t.kind)),
+                start,
+                end,
+            )
+        })
+        .collect();
+    let milestones: Vec<&MilestoneView> = view
+        .commitment_details
+        .iter()
+        .flat_map(|c| &c.milestone_details)
+        .collect();
+    let mut times: Vec<DateTime<Utc>> = vec![
+        view.programme.spec.period.from.instant(tz),
+        view.programme.spec.period.until.instant(tz),
+        now,
+    ];
+    times.extend(terms.iter().flat_map(|t| [t.2, t.3]));
+    times.extend(milestones.iter().map(|m| m.milestone.due.instant(tz)));
+    let (Some(first), Some(last)) = (times.iter().min().copied(), times.iter().max().copied())
+    else {
+        return html! {};
+    };
+    let span = (last - first).num_seconds().max(1) as f64;
+    let x = |t: DateTime<Utc>| LEFT + (W - 2.0 * LEFT) * ((t - first).num_seconds() as f64 / span);
+    let colours = ["#efe3d3", "#dde6ef", "#e4efdd", "#efdde6", "#e9e9e9"];
+    let band_height = 70.0;
+    let height = band_height + 60.0;
+    let label = lang.t(
+        "Lini masa: pita per masa jabatan kepala daerah, keputusan atas komitmen di dalam pita masa jabatan yang mengambilnya, dan tonggak pada tanggal tenggatnya",
+        "Timeline: one band per head's term, commitment decisions inside the band of the term that took them, and milestones at their due dates",
+    );
+    html! {
+        svg viewBox=(format!("0 0 {W} {height}")) width="100%" role="img" aria-label=(label) {
+            title { (label) }
+            @for (i, (mandate, name, start, end)) in terms.iter().enumerate() {
+                @let (x0, x1) = (x(*start), x(*end));
+                rect x=(format!("{x0:.1}")) y="0" width=(format!("{:.1}", (x1 - x0).max(1.0))) height=(band_height) fill=(colours[i % colours.len()]) {
+                    title { (name) " (" (start.format("%Y-%m-%d")) " – " (end.format("%Y-%m-%d")) ")" }
+                }
+                text x=(format!("{:.1}", x0 + 3.0)) y="12" font-size="10" { (name.split(" · ").next().unwrap_or_default()) }
+                @let events: Vec<_> = view.commitment_details.iter().flat_map(|c| c.commitment.events.iter().map(move |e| (c, e))).filter(|(_, e)| e.head_mandate.as_deref() == Some(mandate.as_str())).collect();
+                @for (k, (c, e)) in events.iter().enumerate() {
+                    @let ex = x0 + (x1 - x0) * ((k as f64 + 1.0) / (events.len() as f64 + 1.0));
+                    circle cx=(format!("{ex:.1}")) cy="40" r="5" fill=(event_colour(e.action)) {
+                        title { (action_text(lang, e.action)) ": " (c.commitment.current().title) " (#" (e.recorded.entry) ")" }
+                    }
+                }
+            }
+            line x1=(LEFT) y1=(band_height + 15.0) x2=(W - LEFT) y2=(band_height + 15.0) stroke="#555b66" {}
+            @for m in &milestones {
+                @let mx = x(m.milestone.due.instant(tz));
+                @let met = matches!(m.shown_status, crate::governance::views::MilestoneShown::Met | crate::governance::views::MilestoneShown::PartiallyMet);
+                rect x=(format!("{:.1}", mx - 5.0)) y=(band_height + 10.0) width="10" height="10" transform=(format!("rotate(45 {mx:.1} {})", band_height + 15.0))
+                    fill=(if met { "#1f6f3a" } else { "#ffffff" }) stroke=(milestone_colour(m.shown_status)) stroke-width="2" {
+                    title { (m.milestone.title) ": " (milestone_badge(lang, m.shown_status).text) ", " (lang.t("tenggat", "due")) " " (m.milestone.due) }
+                }
+            }
+            text x=(LEFT) y=(height - 8.0) font-size="10" { (first.format("%Y")) }
+            text x=(W - LEFT) y=(height - 8.0) font-size="10" text-anchor="end" { (last.format("%Y")) }
+        }
+    }
+}
+
+fn event_colour(a: crate::governance::state::CommitmentAction) -> &'static str {
+    use crate::governance::state::CommitmentAction::*;
+    match a {
+        Made | Reaffirmed => "#3b4a66",
+        Amended | Inherited => "#8a5a00",
+        Completed => "#1f6f3a",
+        Discontinued => "#a4262c",
+    }
+}
+
+fn milestone_colour(s: crate::governance::views::MilestoneShown) -> &'static str {
+    use crate::governance::views::MilestoneShown::*;
+    match s {
+        Met => "#1f6f3a",
+        PartiallyMet | PendingApproval => "#8a5a00",
+        NotMet | Overdue => "#a4262c",
+        Scheduled => "#3b4a66",
+    }
 }
