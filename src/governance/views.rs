@@ -292,8 +292,22 @@ impl State {
     pub fn programme_page(&self, filter: &ProgrammeFilter) -> ProgrammePage {
         let per_page = filter.per_page.unwrap_or(50).clamp(1, 200);
         let page = filter.page.unwrap_or(1).max(1);
-        let matching: Vec<ProgrammeSummary> = self
-            .programmes
+        let matching = self.programme_summaries(filter);
+        ProgrammePage {
+            total: matching.len(),
+            page,
+            per_page,
+            items: matching
+                .into_iter()
+                .skip((page - 1).saturating_mul(per_page))
+                .take(per_page)
+                .collect(),
+        }
+    }
+
+    /// Every programme matching `filter` (its paging ignored), ordered by id.
+    pub fn programme_summaries(&self, filter: &ProgrammeFilter) -> Vec<ProgrammeSummary> {
+        self.programmes
             .values()
             .filter(|p| {
                 filter
@@ -318,17 +332,7 @@ impl State {
                 })
             })
             .map(|p| self.summary(p))
-            .collect();
-        ProgrammePage {
-            total: matching.len(),
-            page,
-            per_page,
-            items: matching
-                .into_iter()
-                .skip((page - 1).saturating_mul(per_page))
-                .take(per_page)
-                .collect(),
-        }
+            .collect()
     }
 
     fn summary(&self, p: &Programme) -> ProgrammeSummary {

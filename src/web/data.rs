@@ -72,19 +72,10 @@ fn enum_text<T: Serialize>(value: &T) -> String {
 }
 
 fn programme_rows(state: &GovState) -> Vec<ProgrammeRow> {
-    let filter = crate::governance::views::ProgrammeFilter {
-        per_page: Some(usize::MAX),
-        ..Default::default()
-    };
-    let mut rows = Vec::new();
-    let mut page = 1;
-    loop {
-        let listed = state.programme_page(&crate::governance::views::ProgrammeFilter {
-            page: Some(page),
-            ..filter.clone()
-        });
-        let done = listed.items.is_empty();
-        rows.extend(listed.items.into_iter().map(|p| ProgrammeRow {
+    state
+        .programme_summaries(&Default::default())
+        .into_iter()
+        .map(|p| ProgrammeRow {
             id: p.id,
             title: p.title,
             pillar: p.pillar,
@@ -96,13 +87,8 @@ fn programme_rows(state: &GovState) -> Vec<ProgrammeRow> {
             status: enum_text(&p.status),
             commitments: p.commitments,
             budget_idr: p.budget,
-        }));
-        if done {
-            break;
-        }
-        page += 1;
-    }
-    rows
+        })
+        .collect()
 }
 
 fn commitment_rows(state: &GovState) -> Vec<CommitmentRow> {

@@ -399,10 +399,10 @@ pub(super) async fn programmes(
         status: parse_filter(&q.status),
         owner: nonempty(&q.owner),
         q: nonempty(&q.q),
-        page: Some(1),
-        per_page: Some(usize::MAX),
+        page: None,
+        per_page: None,
     };
-    let page = state.programme_page(&filter);
+    let items = state.programme_summaries(&filter);
     let pillars = state
         .charter
         .as_ref()
@@ -448,7 +448,7 @@ pub(super) async fn programmes(
             }
             button type="submit" { (lang.t("Tampilkan", "Show")) }
         }
-        p.muted { (page.total) " " (lang.t("program", "programmes")) }
+        p.muted { (items.len()) " " (lang.t("program", "programmes")) }
         table {
             thead { tr {
                 th { (lang.t("Program", "Programme")) }
@@ -459,7 +459,7 @@ pub(super) async fn programmes(
                 th { (lang.t("Status", "Status")) }
             } }
             tbody {
-                @for p in &page.items {
+                @for p in &items {
                     tr {
                         td { a href=(lang.link(&format!("/program/{}", p.id))) { (p.title) } }
                         td { (pillar_name(state, lang, &p.pillar)) }
