@@ -47,6 +47,11 @@ async fn every_page_renders_in_both_languages() {
             ),
             ("/ledger", "Buku besar", "Ledger"),
             ("/ledger/3", "Pernyataan", "Statement"),
+            (
+                "/verifikasi",
+                "Verifikasi di peramban Anda",
+                "Verify in your browser",
+            ),
         ];
         for (path, id, en) in pages {
             let (status, body) = page(&app, path).await;
@@ -77,6 +82,13 @@ async fn every_page_renders_in_both_languages() {
         let (status, css) = page(&app, "/static/site.css").await;
         assert_eq!(status, 200);
         assert!(css.contains(".badge"));
+        let (status, script) = page(&app, "/static/verify.js").await;
+        assert_eq!(status, 200);
+        assert!(script.contains("crypto.subtle"));
+        // An entry page carries its proof bundle and links to the verifier.
+        let (_, entry) = page(&app, "/ledger/7").await;
+        assert!(entry.contains("c2sp.org/tlog-proof@v1"));
+        assert!(entry.contains("/verifikasi?entry=7"));
         for missing in ["/program/nothing", "/ledger/100000", "/ledger/x"] {
             let (status, body) = page(&app, missing).await;
             assert_eq!(status, 404, "{missing}");

@@ -767,6 +767,7 @@ pub(super) async fn ledger(
             thead { tr {
                 th { "#" } th { (lang.t("Jenis", "Type")) } th { (lang.t("Penanda tangan", "Signers")) }
                 th.wide { (lang.t("Dicatat", "Recorded")) } th.wide { (lang.t("Hash daun", "Leaf hash")) }
+                th.wide { (lang.t("Hash sebelumnya", "Prev")) }
             } }
             tbody {
                 @for e in rows.iter().rev() {
@@ -779,6 +780,7 @@ pub(super) async fn ledger(
                         } }
                         td.wide { (entry.as_ref().map(|x| x.recorded_at.clone()).unwrap_or_default()) }
                         td.wide.hash { (e.leaf_hash.to_hex()[..16].to_owned()) "…" }
+                        td.wide.hash { (entry.as_ref().map(|x| x.prev.chars().take(16).collect::<String>()).unwrap_or_default()) "…" }
                     }
                 }
             }
@@ -837,6 +839,23 @@ pub(super) async fn entry(
     let pretty = serde_json::to_string_pretty(&statement).unwrap_or_default();
     let envelope = serde_json::to_string_pretty(&entry.envelope).unwrap_or_default();
     let leaf = leaf_hash(&stored.body);
+    let checkpoint = app
+        .ledger
+        .latest_checkpoint()
+        .await
+        .map_err(|e| internal(lang, e))?;
+    let (hashes, _) = app
+        .ledger
+        .inclusion_proof(index, checkpoint.tree_size)
+        .await
+        .map_err(|e| internal(lang, e))?;
+    let bundle = crate::tlog::bundle::ProofBundle {
+        extra: None,
+        index,
+        hashes,
+        checkpoint: checkpoint.note,
+    }
+    .to_text();
     let body = html! {
         h1 { (lang.t("Entri", "Entry")) " #" (index) ": " (statement_type(&entry)) }
         dl {
@@ -858,6 +877,8 @@ pub(super) async fn entry(
         pre { (pretty) }
         h2 { (lang.t("Amplop bertanda tangan (DSSE)", "Signed envelope (DSSE)")) }
         pre { (envelope) }
+        h2 { (lang.t("Bukti inklusi terhadap checkpoint terbaru", "Inclusion proof against the latest checkpoint")) }
+        pre { (bundle) }
         h2 { (lang.t("Periksa dengan baris perintah", "Check from the command line")) }
         pre {
             "curl -s <URL>/api/v1/entries/" (index) "/proof > " (index) ".tlog-proof\n"
