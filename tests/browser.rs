@@ -263,6 +263,39 @@ async fn a_visitor_verifies_in_the_browser_and_catches_a_forged_proof_and_a_roll
         browser.screenshot(name).await;
     }
 
+    // Readable on a phone: nothing wider than the screen.
+    browser
+        .command(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": 390, "height": 844})),
+        )
+        .await;
+    for (name, path) in [
+        ("phone-program", "/program"),
+        ("phone-kesinambungan", "/kesinambungan"),
+    ] {
+        browser.open(&format!("{}{path}", app.base)).await;
+        let overflow = browser
+            .script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            .await;
+        let culprits = browser
+            .script("const w = document.documentElement.clientWidth; return Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > w + 1).slice(0, 6).map(e => e.tagName + '.' + e.className + ':' + Math.round(e.getBoundingClientRect().right)).join(' ')")
+            .await;
+        assert!(
+            overflow.as_i64().unwrap() <= 0,
+            "{path} is wider than a phone by {overflow} px: {culprits}"
+        );
+        browser.screenshot(name).await;
+    }
+    browser
+        .command(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": 1280, "height": 1600})),
+        )
+        .await;
+
     // The visitor's browser checks everything itself, through a proxy
     // that the test can turn dishonest.
     let proxy = Proxy {
