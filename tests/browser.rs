@@ -337,6 +337,12 @@ async fn a_visitor_verifies_in_the_browser_and_catches_a_forged_proof_and_a_roll
         result_of(&steps, "inclusion").starts_with("fail"),
         "{steps:?}"
     );
+    // Said in the page's language (the proxy passes no Accept-Language,
+    // so Bahasa Indonesia).
+    assert!(
+        result_of(&steps, "inclusion").contains("akar lain"),
+        "{steps:?}"
+    );
     for name in ["checkpoint", "leaf", "signatures", "consistency"] {
         assert!(
             result_of(&steps, name).starts_with("pass"),

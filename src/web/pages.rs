@@ -930,6 +930,21 @@ pub(super) async fn verification(
             "This log extends the last checkpoint this browser saw (not rewritten, not rolled back)",
         )),
     ];
+    let messages = serde_json::json!({
+        "bad_key": lang.t("kunci log ini tidak berbentuk nama+id+kunci Ed25519 yang sah", "this log key is not a valid name+id+Ed25519 key"),
+        "not_signed": lang.t("checkpoint tidak bertanda tangan", "the checkpoint is not signed"),
+        "not_signed_by": lang.t("tidak ada tanda tangan sah oleh {name}", "no valid signature by {name}"),
+        "other_log": lang.t("checkpoint ini milik log lain: {name}", "this checkpoint belongs to another log: {name}"),
+        "malformed": lang.t("data dari server rusak", "the server's data is malformed"),
+        "http": lang.t("{path}: server menjawab HTTP {status}", "{path}: the server answered HTTP {status}"),
+        "wrong_index": lang.t("entri mengaku bernomor {index}", "the entry says it is #{index}"),
+        "no_entry": lang.t("entri tidak dapat dibaca", "the entry could not be read"),
+        "wrong_root": lang.t("bukti mengarah ke akar lain: {root}", "the proof leads to another root: {root}"),
+        "bad_proof": lang.t("panjang bukti tidak cocok dengan ukuran pohon", "the proof's length does not fit the tree size"),
+        "unsigned": lang.t("pernyataan tidak bertanda tangan", "the statement is not signed"),
+        "bad_signature": lang.t("kunci {key} tidak menandatangani pernyataan ini", "key {key} did not sign this statement"),
+    })
+    .to_string();
     let body = html! {
         h1 { (lang.t("Verifikasi di peramban Anda", "Verify in your browser")) }
         p { (lang.t(
@@ -938,6 +953,7 @@ pub(super) async fn verification(
         )) }
         form #verify-form
             data-autorun=(if q.entry.is_some() { "true" } else { "false" })
+            data-messages=(messages)
             data-stopped=(lang.t("Pemeriksaan berhenti: checkpoint tidak dapat dipercaya.", "Stopped: the checkpoint cannot be trusted."))
             data-finished=(lang.t("Pemeriksaan selesai.", "Checks finished."))
             data-first=(lang.t("kunjungan pertama: checkpoint ini diingat", "first visit: this checkpoint is remembered"))

@@ -10,6 +10,13 @@
 
 (function () {
   const enc = new TextEncoder();
+  // Failure messages in the page's language, from the form's data-messages.
+  let messages = {};
+  function say(key, values) {
+    let text = messages[key] || key;
+    for (const [k, v] of Object.entries(values || {})) text = text.replace("{" + k + "}", v);
+    return new Error(text);
+  }
 
   function b64decode(text) {
     const bin = atob(text);
@@ -58,10 +65,10 @@
 
   // RFC 9162 §2.1.3.2.
   async function rootFromInclusion(index, size, leaf, path) {
-    if (index >= size) throw new Error("index beyond the tree");
+    if (index >= size) throw say("malformed");
     let fn = index, sn = size - 1, r = leaf;
     for (const p of path) {
-      if (sn === 0) throw new Error("proof too long");
+      if (sn === 0) throw say("bad_proof");
       if (odd(fn) || fn === sn) {
         r = await nodeHash(p, r);
         if (!odd(fn)) while (!odd(fn) && fn !== 0) { fn = half(fn); sn = half(sn); }
@@ -70,7 +77,7 @@
       }
       fn = half(fn); sn = half(sn);
     }
-    if (sn !== 0) throw new Error("proof too short");
+    if (sn !== 0) throw say("bad_proof");
     return r;
   }
 
@@ -81,7 +88,7 @@
 
   // RFC 9162 §2.1.4.2.
   async function verifyConsistency(first, second, firstRoot, secondRoot, path) {
-    if (first > second) throw new Error("the log shrank");
+    if (first > second) return false;
     if (first === second) return path.length === 0 && equal(firstRoot, secondRoot);
     if (first === 0) return path.length === 0;
     if (path.length === 0) return false;
@@ -116,19 +123,19 @@
   async function parseVerifierKey(text) {
     // The name has no "+"; the base64 key may.
     const m = /^([^+]+)\+([0-9a-f]{8})\+(.+)$/.exec(text.trim());
-    if (!m) throw new Error("a log key is name+id+key");
+    if (!m) throw say("bad_key");
     const [, name, id, b64] = m;
     const raw = b64decode(b64);
-    if (raw.length !== 33 || raw[0] !== 1) throw new Error("not an Ed25519 note key");
+    if (raw.length !== 33 || raw[0] !== 1) throw say("bad_key");
     const hash = await sha256(concat(enc.encode(name + "\n"), raw));
-    if (hex(hash.slice(0, 4)) !== id) throw new Error("the key id does not match the key");
+    if (hex(hash.slice(0, 4)) !== id) throw say("bad_key");
     return { name, id: hash.slice(0, 4), key: raw.slice(1) };
   }
 
   // C2SP signed note + tlog-checkpoint.
   async function openCheckpoint(note, vkey) {
     const split = note.lastIndexOf("\n\n");
-    if (split < 0) throw new Error("no signature block");
+    if (split < 0) throw say("not_signed");
     const body = note.slice(0, split + 1);
     const lines = note.slice(split + 2).split("\n").filter((l) => l.length > 0);
     let verified = false;
@@ -139,12 +146,12 @@
       if (sig.length !== 68 || !equal(sig.slice(0, 4), vkey.id)) continue;
       if (await ed25519Verify(vkey.key, sig.slice(4), enc.encode(body))) verified = true;
     }
-    if (!verified) throw new Error("no valid signature by " + vkey.name);
+    if (!verified) throw say("not_signed_by", { name: vkey.name });
     const [origin, size, root] = body.split("\n");
-    if (origin !== vkey.name) throw new Error("the checkpoint is for " + origin);
-    if (!/^[0-9]+$/.test(size)) throw new Error("bad tree size");
+    if (origin !== vkey.name) throw say("other_log", { name: origin });
+    if (!/^[0-9]+$/.test(size)) throw say("malformed");
     const rootBytes = b64decode(root);
-    if (rootBytes.length !== 32) throw new Error("bad root hash");
+    if (rootBytes.length !== 32) throw say("malformed");
     return { origin, size: Number(size), root: rootBytes };
   }
 
@@ -155,7 +162,7 @@
 
   async function fetchText(path) {
     const response = await fetch(path, { cache: "no-store" });
-    if (!response.ok) throw new Error(path + ": HTTP " + response.status);
+    if (!response.ok) throw say("http", { path: path, status: response.status });
     return response.text();
   }
   async function fetchJson(path) {
@@ -198,29 +205,29 @@
       const answer = await fetchJson("/api/v1/entries/" + index);
       entry = answer.entry;
       leaf = await leafHash(enc.encode(canonical(entry)));
-      if (entry.index !== index) throw new Error("the entry says it is #" + entry.index);
+      if (entry.index !== index) throw say("wrong_index", { index: entry.index });
       step("leaf", true, hex(leaf));
     } catch (e) {
       step("leaf", false, e.message);
     }
     try {
-      if (!leaf) throw new Error("no leaf hash");
+      if (!leaf) throw say("no_entry");
       const proof = await fetchJson("/api/v1/proofs/inclusion?index=" + index + "&tree_size=" + checkpoint.size);
       const root = await rootFromInclusion(index, checkpoint.size, leaf, proof.hashes.map(b64decode));
-      if (!equal(root, checkpoint.root)) throw new Error("the proof leads to " + b64encode(root));
+      if (!equal(root, checkpoint.root)) throw say("wrong_root", { root: b64encode(root) });
       step("inclusion", true, proof.hashes.length + " hashes");
     } catch (e) {
       step("inclusion", false, e.message);
     }
     try {
-      if (!entry) throw new Error("no entry");
+      if (!entry) throw say("no_entry");
       const env = entry.envelope;
       const body = b64decode(env.payload);
       const message = pae(env.payloadType, body);
-      if (env.signatures.length === 0) throw new Error("no signature");
+      if (env.signatures.length === 0) throw say("unsigned");
       for (const s of env.signatures) {
         if (!(await ed25519Verify(unhex(s.keyid), b64decode(s.sig), message))) {
-          throw new Error("key " + s.keyid.slice(0, 16) + "… did not sign this statement");
+          throw say("bad_signature", { key: s.keyid.slice(0, 16) + "…" });
         }
       }
       step("signatures", true, env.signatures.length + "");
@@ -253,6 +260,7 @@
   document.addEventListener("DOMContentLoaded", () => {
     const form = document.getElementById("verify-form");
     if (!form) return;
+    messages = JSON.parse(form.dataset.messages || "{}");
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       run(form);
