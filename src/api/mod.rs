@@ -32,6 +32,12 @@ impl axum::extract::FromRef<AppState> for Ledger {
     }
 }
 
+impl axum::extract::FromRef<AppState> for Governance {
+    fn from_ref(state: &AppState) -> Governance {
+        state.governance.clone()
+    }
+}
+
 /// Largest request body read at all; anything between the envelope limit
 /// and this is refused with a JSON 413 by the handler.
 const BODY_LIMIT: usize = 1024 * 1024;

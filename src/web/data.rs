@@ -8,8 +8,9 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde::Serialize;
 
-use crate::api::AppState;
+use crate::governance::Governance;
 use crate::governance::State as GovState;
+use crate::ledger::Ledger;
 use crate::ledger::entry::Entry;
 use crate::store::StoredEntry;
 
@@ -219,8 +220,11 @@ fn failed(cause: impl std::fmt::Display) -> Response {
 }
 
 /// `GET /data/{name}`: programmes, commitments or milestones, as CSV or JSON.
-pub(super) async fn dataset(State(app): State<AppState>, Path(name): Path<String>) -> Response {
-    let folded = match app.governance.current().await {
+pub(super) async fn dataset(
+    State(governance): State<Governance>,
+    Path(name): Path<String>,
+) -> Response {
+    let folded = match governance.current().await {
         Ok(f) => f,
         Err(e) => return failed(e),
     };
@@ -316,19 +320,19 @@ fn atom(base: &str, origin: &str, feed: &str, title: &str, rows: &[StoredEntry])
 }
 
 /// `GET /feed.atom`: the newest entries of the ledger.
-pub(super) async fn ledger_feed(State(app): State<AppState>, headers: HeaderMap) -> Response {
-    let size = match app.ledger.latest_checkpoint().await {
+pub(super) async fn ledger_feed(State(ledger): State<Ledger>, headers: HeaderMap) -> Response {
+    let size = match ledger.latest_checkpoint().await {
         Ok(c) => c.tree_size,
         Err(e) => return failed(e),
     };
     let start = size.saturating_sub(FEED_LENGTH);
-    let rows = match app.ledger.store().entries(start, size - start).await {
+    let rows = match ledger.store().entries(start, size - start).await {
         Ok(rows) => rows,
         Err(e) => return failed(e),
     };
     atom(
         &site_base(&headers),
-        app.ledger.origin(),
+        ledger.origin(),
         "feed.atom",
         "prasasti: entri baru / new entries",
         &rows,
@@ -337,11 +341,12 @@ pub(super) async fn ledger_feed(State(app): State<AppState>, headers: HeaderMap)
 
 /// `GET /program/{id}/feed.atom`: the entries that touched one programme.
 pub(super) async fn programme_feed(
-    State(app): State<AppState>,
+    State(ledger): State<Ledger>,
+    State(governance): State<Governance>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let folded = match app.governance.current().await {
+    let folded = match governance.current().await {
         Ok(f) => f,
         Err(e) => return failed(e),
     };
@@ -356,7 +361,7 @@ pub(super) async fn programme_feed(
         .take(FEED_LENGTH as usize)
         .rev()
     {
-        match app.ledger.store().entry(*index).await {
+        match ledger.store().entry(*index).await {
             Ok(Some(row)) => rows.push(row),
             Ok(None) => {}
             Err(e) => return failed(e),
@@ -365,7 +370,7 @@ pub(super) async fn programme_feed(
     let title = format!("prasasti: {}", programme.spec.title);
     atom(
         &site_base(&headers),
-        app.ledger.origin(),
+        ledger.origin(),
         &format!("program/{id}/feed.atom"),
         &title,
         &rows,

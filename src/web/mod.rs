@@ -12,15 +12,24 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::api::AppState;
+use axum::extract::FromRef;
+
+use crate::governance::Governance;
+use crate::ledger::Ledger;
 
 /// The stylesheet of every page.
 pub const STYLESHEET: &str = include_str!("site.css");
 /// The in-browser verifier of the Verifikasi page.
 pub const VERIFY_SCRIPT: &str = include_str!("verify.js");
 
-/// The site's routes.
-pub fn router() -> Router<AppState> {
+/// The site's routes, for any application state that holds the ledger and
+/// its governance.
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Ledger: FromRef<S>,
+    Governance: FromRef<S>,
+{
     Router::new()
         .route("/", get(pages::home))
         .route("/program", get(pages::programmes))

@@ -11,11 +11,12 @@ use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
 
 use super::i18n::*;
-use crate::api::AppState;
+use crate::governance::Governance;
 use crate::governance::State as GovState;
 use crate::governance::model::Horizon;
 use crate::governance::state::{Commitment, Signer};
 use crate::governance::views::{MilestoneView, ProgrammeFilter, ProgrammeStatus};
+use crate::ledger::Ledger;
 use crate::ledger::entry::Entry;
 use crate::tlog::hash::leaf_hash;
 
@@ -260,26 +261,21 @@ fn status_bar(lang: Lang, counts: &StatusCounts, total: usize) -> Markup {
 }
 
 pub(super) async fn home(
-    State(app): State<AppState>,
+    State(ledger): State<Ledger>,
+    State(governance): State<Governance>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Result<Html<String>, PageError> {
     let lang = Lang::pick(q.lang.as_deref(), &headers);
-    let folded = app
-        .governance
-        .current()
-        .await
-        .map_err(|e| internal(lang, e))?;
+    let folded = governance.current().await.map_err(|e| internal(lang, e))?;
     let state = &folded.state;
-    let checkpoint = app
-        .ledger
+    let checkpoint = ledger
         .latest_checkpoint()
         .await
         .map_err(|e| internal(lang, e))?;
     let size = checkpoint.tree_size;
     let start = size.saturating_sub(10);
-    let recent = app
-        .ledger
+    let recent = ledger
         .store()
         .entries(start, size - start)
         .await
@@ -332,13 +328,13 @@ pub(super) async fn home(
             dt { (lang.t("Jumlah entri", "Entries")) } dd { (size) }
             dt { (lang.t("Akar Merkle", "Merkle root")) } dd.hash { (checkpoint.root.to_base64()) }
             dt { (lang.t("Ditandatangani", "Signed")) } dd { (checkpoint.signed_at) }
-            dt { (lang.t("Kunci log", "Log key")) } dd.hash { (app.ledger.verifier().to_vkey_string()) }
+            dt { (lang.t("Kunci log", "Log key")) } dd.hash { (ledger.verifier().to_vkey_string()) }
         }
         p {
             a href=(lang.link("/verifikasi")) { (lang.t("Periksa di peramban Anda", "Check it in your browser")) }
             " · " (lang.t("atau dengan baris perintah:", "or from the command line:"))
         }
-        pre { "echo '" (app.ledger.verifier().to_vkey_string()) "' > ledger.vkey\nprasasti verify --server <URL> --vkey ledger.vkey" }
+        pre { "echo '" (ledger.verifier().to_vkey_string()) "' > ledger.vkey\nprasasti verify --server <URL> --vkey ledger.vkey" }
         h2 { (lang.t("Data terbuka", "Open data")) }
         ul {
             @for (set, id, en) in [("programmes", "Program", "Programmes"), ("commitments", "Komitmen", "Commitments"), ("milestones", "Tonggak (OCDS)", "Milestones (OCDS)")] {
@@ -381,16 +377,12 @@ fn parse_filter<T: serde::de::DeserializeOwned>(value: &Option<String>) -> Optio
 }
 
 pub(super) async fn programmes(
-    State(app): State<AppState>,
+    State(governance): State<Governance>,
     Query(q): Query<ProgrammeQuery>,
     headers: HeaderMap,
 ) -> Result<Html<String>, PageError> {
     let lang = Lang::pick(q.lang.as_deref(), &headers);
-    let folded = app
-        .governance
-        .current()
-        .await
-        .map_err(|e| internal(lang, e))?;
+    let folded = governance.current().await.map_err(|e| internal(lang, e))?;
     let state = &folded.state;
     let nonempty = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
     let filter = ProgrammeFilter {
@@ -565,17 +557,13 @@ fn action_text(lang: Lang, a: crate::governance::state::CommitmentAction) -> &'s
 }
 
 pub(super) async fn programme(
-    State(app): State<AppState>,
+    State(governance): State<Governance>,
     Path(id): Path<String>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Result<Html<String>, PageError> {
     let lang = Lang::pick(q.lang.as_deref(), &headers);
-    let folded = app
-        .governance
-        .current()
-        .await
-        .map_err(|e| internal(lang, e))?;
+    let folded = governance.current().await.map_err(|e| internal(lang, e))?;
     let state = &folded.state;
     let view = state.programme_view(&id, Utc::now()).ok_or_else(|| {
         not_found(
@@ -629,16 +617,12 @@ pub(super) async fn programme(
 }
 
 pub(super) async fn continuity(
-    State(app): State<AppState>,
+    State(governance): State<Governance>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Result<Html<String>, PageError> {
     let lang = Lang::pick(q.lang.as_deref(), &headers);
-    let folded = app
-        .governance
-        .current()
-        .await
-        .map_err(|e| internal(lang, e))?;
+    let folded = governance.current().await.map_err(|e| internal(lang, e))?;
     let state = &folded.state;
     let report = state.continuity(folded.size, Utc::now());
     let title = |c: &str| {
@@ -735,27 +719,22 @@ fn key_holder(state: &GovState, keyid: &str) -> String {
 }
 
 pub(super) async fn ledger(
-    State(app): State<AppState>,
+    State(ledger): State<Ledger>,
+    State(governance): State<Governance>,
     Query(q): Query<LedgerQuery>,
     headers: HeaderMap,
 ) -> Result<Html<String>, PageError> {
     let lang = Lang::pick(q.lang.as_deref(), &headers);
-    let folded = app
-        .governance
-        .current()
-        .await
-        .map_err(|e| internal(lang, e))?;
+    let folded = governance.current().await.map_err(|e| internal(lang, e))?;
     let state = &folded.state;
-    let size = app
-        .ledger
+    let size = ledger
         .latest_checkpoint()
         .await
         .map_err(|e| internal(lang, e))?
         .tree_size;
     let end = q.before.unwrap_or(size).min(size);
     let start = end.saturating_sub(LEDGER_PAGE);
-    let rows = app
-        .ledger
+    let rows = ledger
         .store()
         .entries(start, end - start)
         .await
@@ -799,7 +778,8 @@ pub(super) async fn ledger(
 }
 
 pub(super) async fn entry(
-    State(app): State<AppState>,
+    State(ledger): State<Ledger>,
+    State(governance): State<Governance>,
     Path(index): Path<String>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
@@ -812,14 +792,9 @@ pub(super) async fn entry(
         )
     };
     let index: u64 = index.parse().map_err(|_| missing())?;
-    let folded = app
-        .governance
-        .current()
-        .await
-        .map_err(|e| internal(lang, e))?;
+    let folded = governance.current().await.map_err(|e| internal(lang, e))?;
     let state = &folded.state;
-    let size = app
-        .ledger
+    let size = ledger
         .latest_checkpoint()
         .await
         .map_err(|e| internal(lang, e))?
@@ -827,8 +802,7 @@ pub(super) async fn entry(
     if index >= size {
         return Err(missing());
     }
-    let stored = app
-        .ledger
+    let stored = ledger
         .store()
         .entry(index)
         .await
@@ -839,13 +813,11 @@ pub(super) async fn entry(
     let pretty = serde_json::to_string_pretty(&statement).unwrap_or_default();
     let envelope = serde_json::to_string_pretty(&entry.envelope).unwrap_or_default();
     let leaf = leaf_hash(&stored.body);
-    let checkpoint = app
-        .ledger
+    let checkpoint = ledger
         .latest_checkpoint()
         .await
         .map_err(|e| internal(lang, e))?;
-    let (hashes, _) = app
-        .ledger
+    let (hashes, _) = ledger
         .inclusion_proof(index, checkpoint.tree_size)
         .await
         .map_err(|e| internal(lang, e))?;
@@ -902,12 +874,12 @@ pub(super) struct VerifyQuery {
 }
 
 pub(super) async fn verification(
-    State(app): State<AppState>,
+    State(ledger): State<Ledger>,
     Query(q): Query<VerifyQuery>,
     headers: HeaderMap,
 ) -> Result<Html<String>, PageError> {
     let lang = Lang::pick(q.lang.as_deref(), &headers);
-    let vkey = app.ledger.verifier().to_vkey_string();
+    let vkey = ledger.verifier().to_vkey_string();
     let steps = [
         ("checkpoint", lang.t(
             "Checkpoint terbaru ditandatangani dengan kunci log di atas",
