@@ -435,6 +435,7 @@ async fn serve(
         "prasasti serving ledger {} on http://{address}",
         ledger.origin()
     );
+    println!("  site:     http://{address}/ (add ?lang=en for English)");
     println!("  database: {database}");
     println!("  entries:  {}", checkpoint.tree_size);
     println!("  verifier key: {}", ledger.verifier().to_vkey_string());
