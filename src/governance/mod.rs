@@ -161,7 +161,9 @@ pub fn fold_stored(
         }
         let entry = Entry::parse(&row.body)
             .map_err(|e| StoreError::Corrupt(format!("entry {}: {e}", row.index)))?;
-        let envelope = VerifiedEnvelope::check(entry.envelope.clone(), origin)
+        // Its signatures were checked when it was appended; `prasasti
+        // verify` checks them again.
+        let envelope = VerifiedEnvelope::from_own_log(entry.envelope.clone(), origin)
             .map_err(|e| StoreError::Corrupt(format!("entry {}: {e}", row.index)))?;
         if let Err(refusal) = fold.apply(&entry, &envelope) {
             tracing::error!(index = row.index, %refusal, "an entry in the log breaks the governance rules; run `prasasti verify`");
