@@ -237,8 +237,7 @@ async fn a_visitor_verifies_in_the_browser_and_catches_a_forged_proof_and_a_roll
     let Some(browser) = Browser::start().await else {
         return;
     };
-    let app = TestApp::spawn_empty(TestDb::sqlite()).await;
-    demo::write(&app.ledger, false).await.unwrap();
+    let app = demo_app(TestDb::sqlite()).await;
 
     // Every page, in both languages.
     for (name, path) in [

@@ -52,13 +52,6 @@ fn key(name: &str) -> String {
     keyid_of(&demo_key(ORIGIN, name).verifying_key())
 }
 
-/// A served ledger holding the whole demonstration story.
-async fn demo_app(db: TestDb) -> TestApp {
-    let app = TestApp::spawn_empty(db).await;
-    demo::write(&app.ledger, false).await.expect("demo story");
-    app
-}
-
 async fn post(app: &TestApp, envelope: &Value) -> (u16, Value) {
     app.post_json(serde_json::to_vec(envelope).unwrap()).await
 }

@@ -22,12 +22,6 @@ async fn page(app: &TestApp, path: &str) -> (u16, String) {
     (status, body)
 }
 
-async fn demo_app(db: TestDb) -> TestApp {
-    let app = TestApp::spawn_empty(db).await;
-    demo::write(&app.ledger, false).await.expect("demo story");
-    app
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_renders_in_both_languages() {
     on_each_backend(|db| async move {

@@ -170,6 +170,15 @@ pub async fn open_app(db: &TestDb) -> AppState {
     AppState { ledger, governance }
 }
 
+/// A served ledger holding the whole demonstration story.
+pub async fn demo_app(db: TestDb) -> TestApp {
+    let app = TestApp::spawn_empty(db).await;
+    prasasti::governance::demo::write(&app.ledger, false)
+        .await
+        .expect("demo story");
+    app
+}
+
 /// Writes the test genesis into an empty ledger.
 pub async fn write_genesis(ledger: &Ledger) {
     let envelope =
