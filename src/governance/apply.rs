@@ -1529,37 +1529,29 @@ impl State {
                 ));
             }
         }
+        let mismatch = |ids: Vec<&String>, what: &str, detail: &str| Refusal {
+            kind: RefusalKind::Invalid,
+            message: format!(
+                "handover.record refused: open_commitments {what} of office {}: {}",
+                handover.office,
+                ids.iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            details: json!({ "field": "open_commitments", detail: ids }),
+        };
         let missing: Vec<&String> = expected.difference(&listed).collect();
         if !missing.is_empty() {
-            return Err(Refusal {
-                kind: RefusalKind::Invalid,
-                message: format!(
-                    "handover.record refused: open_commitments leaves out open commitments of office {}: {}",
-                    handover.office,
-                    missing
-                        .iter()
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                details: json!({ "field": "open_commitments", "missing": missing }),
-            });
+            return Err(mismatch(missing, "leaves out open commitments", "missing"));
         }
         let extra: Vec<&String> = listed.difference(&expected).collect();
         if !extra.is_empty() {
-            return Err(Refusal {
-                kind: RefusalKind::Invalid,
-                message: format!(
-                    "handover.record refused: open_commitments lists commitments that are not open commitments of office {}: {}",
-                    handover.office,
-                    extra
-                        .iter()
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                details: json!({ "field": "open_commitments", "unexpected": extra }),
-            });
+            return Err(mismatch(
+                extra,
+                "lists commitments that are not open commitments",
+                "unexpected",
+            ));
         }
         let key = ctx.index.to_string();
         let listed: Vec<String> = handover.open_commitments.clone();

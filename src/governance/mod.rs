@@ -254,34 +254,17 @@ impl Governance {
         if head <= snapshot.size {
             return Ok(snapshot);
         }
-        let mut fold = StateFold::from((*snapshot).clone());
-        while fold.size() < head {
-            let rows = self
-                .store
-                .entries(fold.size(), (head - fold.size()).min(MAX_BATCH as u64))
-                .await?;
-            if rows.is_empty() {
-                break;
-            }
-            fold_stored(&mut fold, &self.origin, &rows)?;
-        }
+        let fold = self
+            .fold_up_to(StateFold::from((*snapshot).clone()), head)
+            .await?;
         let folded = fold.into_folded();
         self.shared.install(folded.clone());
         Ok(Arc::new(folded))
     }
 
-    /// The state after the first `size` entries (`size` at most the log's).
-    pub async fn state_at(&self, size: u64) -> Result<Arc<Folded>, StoreError> {
-        let current = self.current().await?;
-        if size == current.size {
-            return Ok(current);
-        }
-        if let Ok(history) = self.history.lock()
-            && let Some(h) = history.as_ref().filter(|h| h.size == size)
-        {
-            return Ok(h.clone());
-        }
-        let mut fold = StateFold::new();
+    /// Folds the stored entries after `fold` up to `size`, a chunk at a time
+    /// on the blocking pool.
+    async fn fold_up_to(&self, mut fold: StateFold, size: u64) -> Result<StateFold, StoreError> {
         while fold.size() < size {
             let rows = self
                 .store
@@ -297,6 +280,21 @@ impl Governance {
             .await
             .map_err(|e| StoreError::Corrupt(e.to_string()))??;
         }
+        Ok(fold)
+    }
+
+    /// The state after the first `size` entries (`size` at most the log's).
+    pub async fn state_at(&self, size: u64) -> Result<Arc<Folded>, StoreError> {
+        let current = self.current().await?;
+        if size == current.size {
+            return Ok(current);
+        }
+        if let Ok(history) = self.history.lock()
+            && let Some(h) = history.as_ref().filter(|h| h.size == size)
+        {
+            return Ok(h.clone());
+        }
+        let fold = self.fold_up_to(StateFold::new(), size).await?;
         let folded = Arc::new(fold.into_folded());
         if let Ok(mut history) = self.history.lock() {
             *history = Some(folded.clone());

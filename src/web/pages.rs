@@ -174,6 +174,15 @@ fn office_name(state: &GovState, id: &str) -> String {
         .map_or_else(|| id.to_owned(), |o| o.spec.name.to_string())
 }
 
+/// Several signers, comma-separated.
+fn signers_text(state: &GovState, signers: &[Signer]) -> String {
+    signers
+        .iter()
+        .map(|s| signer_text(state, s))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn signer_text(state: &GovState, s: &Signer) -> String {
     let name = s
         .name
@@ -509,7 +518,7 @@ fn commitment_section(
             ul { @for e in &c.events { li {
                 (entry_link(lang, e.recorded.entry)) " " (action_text(lang, e.action))
                 @if !e.signers.is_empty() {
-                    " — " (e.signers.iter().map(|s| signer_text(state, s)).collect::<Vec<_>>().join(", "))
+                    " — " (signers_text(state, &e.signers))
                 }
                 @if let Some(t) = &e.text { blockquote { (t) } }
             } } }
@@ -527,7 +536,7 @@ fn commitment_section(
                                 (assessed_badge(lang, r.status.into()).text) ", "
                                 (lang.t("fisik", "physical")) " " (r.progress.physical_pct) "%, "
                                 (lang.t("keuangan", "financial")) " " (r.progress.financial_pct) "% — "
-                                (r.signers.iter().map(|s| signer_text(state, s)).collect::<Vec<_>>().join(", "))
+                                (signers_text(state, &r.signers))
                             }
                             @if !r.evidence.is_empty() { ul { @for ev in &r.evidence {
                                 li { (ev.title) " " code { "sha256:" (ev.sha256) } }
@@ -596,9 +605,9 @@ pub(super) async fn programme(
                 div.card {
                     p { strong { (n.finding) } }
                     @if let Some(r) = &n.recommendation { p { (lang.t("Rekomendasi", "Recommendation")) ": " (r) } }
-                    p.muted { (entry_link(lang, n.recorded.entry)) " " (n.signers.iter().map(|s| signer_text(state, s)).collect::<Vec<_>>().join(", ")) }
+                    p.muted { (entry_link(lang, n.recorded.entry)) " " (signers_text(state, &n.signers)) }
                     @for r in &n.responses {
-                        blockquote { (r.response) " — " (r.signers.iter().map(|s| signer_text(state, s)).collect::<Vec<_>>().join(", ")) " " (entry_link(lang, r.recorded.entry)) }
+                        blockquote { (r.response) " — " (signers_text(state, &r.signers)) " " (entry_link(lang, r.recorded.entry)) }
                     }
                 }
             }
