@@ -63,14 +63,22 @@ fn appends(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let key = SigningKey::from_bytes(&[5; 32]);
     let ledger = rt.block_on(async {
         let store = Store::connect(&url).await.unwrap();
-        Ledger::open(store, NoteSigner::from_seed(ORIGIN, [6; 32]).unwrap())
+        let ledger = Ledger::open(store, NoteSigner::from_seed(ORIGIN, [6; 32]).unwrap())
             .await
-            .unwrap()
+            .unwrap();
+        // Entry 0 carries the operator's consent.
+        let mut first = seal(&statement(0), &key);
+        ledger.consent_to_genesis(&mut first).unwrap();
+        ledger
+            .submit(VerifiedEnvelope::check(first, ORIGIN).unwrap())
+            .await
+            .unwrap();
+        ledger
     });
-    let key = SigningKey::from_bytes(&[5; 32]);
-    let mut next = 0usize;
+    let mut next = 1usize;
     let mut group = c.benchmark_group("ledger");
     group.sample_size(10);
     group.throughput(Throughput::Elements(256));

@@ -40,10 +40,7 @@ async fn run(name: &str, url: &str, entries: usize) {
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(prasasti::serve(
         listener,
-        AppState {
-            ledger: ledger.clone(),
-            governance,
-        },
+        AppState::new(ledger.clone(), governance),
         std::future::pending(),
     ));
 
@@ -56,8 +53,10 @@ async fn run(name: &str, url: &str, entries: usize) {
     let serde_json::Value::Object(genesis) = genesis else {
         unreachable!()
     };
+    let mut genesis = seal(&genesis, &official);
+    ledger.consent_to_genesis(&mut genesis).expect("consent");
     ledger
-        .submit(VerifiedEnvelope::check(seal(&genesis, &official), ORIGIN).expect("genesis"))
+        .submit(VerifiedEnvelope::check(genesis, ORIGIN).expect("genesis"))
         .await
         .expect("genesis appended");
     let bodies: Arc<Vec<Vec<u8>>> = Arc::new(

@@ -73,10 +73,7 @@ fn main() {
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         tokio::spawn(prasasti::serve(
             listener,
-            AppState {
-                ledger: ledger.clone(),
-                governance,
-            },
+            AppState::new(ledger.clone(), governance),
             std::future::pending(),
         ));
         measure(&base, "demo ledger (90 entries)").await;

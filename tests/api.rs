@@ -149,6 +149,26 @@ fn refusals() -> Vec<(&'static str, Vec<u8>, u16, &'static str)> {
     not_base64.payload = "not base64!".into();
     let mut big = good.clone();
     big.insert("padding".into(), json!("x".repeat(70 * 1024)));
+    // An envelope just under the 64 KiB limit whose entry (the envelope
+    // wrapped with index, prev and recorded_at) would not fit a tile.
+    let just_fits = (47_000..50_000)
+        .map(|n| {
+            let mut s = good.clone();
+            s.insert("padding".into(), json!("x".repeat(n)));
+            json(&seal(&s, &official(1)))
+        })
+        .find(|bytes| (65_536 - 60..=65_536).contains(&bytes.len()))
+        .expect("an envelope of 65,476 to 65,536 bytes");
+    let mut seventeen = seal(&good, &official(1));
+    for n in 2..=17 {
+        cosign(&mut seventeen, &official(n)).unwrap();
+    }
+    // Another ledger's statement with a broken signature: refused for the
+    // ledger before any signature is checked.
+    let mut foreign = good.clone();
+    foreign.insert("ledger".into(), json!("another.example/ledger"));
+    let mut foreign = seal(&foreign, &official(1));
+    foreign.signatures[0].sig = envelope_over(b"{}").signatures[0].sig.clone();
 
     vec![
         (
@@ -259,6 +279,24 @@ fn refusals() -> Vec<(&'static str, Vec<u8>, u16, &'static str)> {
             json(&seal(&big, &official(1))),
             413,
             "envelope_too_large",
+        ),
+        (
+            "envelope under 64 KiB whose entry is over 65535 bytes",
+            just_fits,
+            413,
+            "entry_too_large",
+        ),
+        (
+            "17 signatures",
+            json(&seventeen),
+            422,
+            "too_many_signatures",
+        ),
+        (
+            "another ledger's statement with a bad signature",
+            json(&foreign),
+            422,
+            "wrong_ledger",
         ),
         (
             "body over 1 MiB",
@@ -559,4 +597,175 @@ async fn openapi_document_is_pinned() {
         pretty, pinned,
         "the OpenAPI document changed; review and rerun with PRASASTI_UPDATE_SNAPSHOTS=1"
     );
+}
+
+fn limited(limits: prasasti::api::Limits) -> prasasti::api::ServerConfig {
+    prasasti::api::ServerConfig {
+        limits,
+        public_url: None,
+    }
+}
+
+/// Opens a raw connection and sends `bytes` without finishing the request.
+async fn half_request(base: &str, bytes: &[u8]) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    stream.write_all(bytes).await.unwrap();
+    stream
+}
+
+/// Reads what the server sends until it closes the connection (or 30 s pass).
+async fn read_until_closed(stream: &mut tokio::net::TcpStream) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+    read.ok()
+        .map(|_| String::from_utf8_lossy(&answer).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_sent_requests_are_closed_and_slow_requests_time_out() {
+    let app = TestApp::spawn_with(
+        TestDb::sqlite(),
+        limited(prasasti::api::Limits {
+            header_read_timeout: std::time::Duration::from_millis(500),
+            request_timeout: std::time::Duration::from_secs(1),
+            submissions_per_minute: 0,
+            ..Default::default()
+        }),
+    )
+    .await;
+    // Headers that never end: the connection is closed.
+    let mut idle = Vec::new();
+    for _ in 0..50 {
+        idle.push(half_request(&app.base, b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await);
+    }
+    for stream in &mut idle {
+        assert!(
+            read_until_closed(stream).await.is_some(),
+            "a half-sent request stayed open"
+        );
+    }
+    // A body that never ends: 408, and nothing appended.
+    let size = app.tree_size().await;
+    let mut slow = half_request(
+        &app.base,
+        b"POST /api/v1/entries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"payl",
+    )
+    .await;
+    let answer = read_until_closed(&mut slow).await.expect("answered");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert_eq!(app.tree_size().await, size);
+    assert_eq!(app.get("/healthz").await.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_beyond_the_in_flight_limit_are_told_to_come_back() {
+    let app = TestApp::spawn_with(
+        TestDb::sqlite(),
+        limited(prasasti::api::Limits {
+            max_in_flight: 1,
+            submissions_per_minute: 0,
+            ..Default::default()
+        }),
+    )
+    .await;
+    // One request holds the only place while its body trickles in.
+    let _holding = half_request(
+        &app.base,
+        b"POST /api/v1/entries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{",
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let response = app.get("/api/v1/log").await;
+    assert_eq!(response.status(), 503);
+    assert!(response.headers().contains_key("retry-after"));
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "busy");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_gets_its_budget_of_submissions_then_429() {
+    on_each_backend(|db| async move {
+        let app = TestApp::spawn_with(
+            db,
+            limited(prasasti::api::Limits {
+                submissions_per_minute: 3,
+                ..Default::default()
+            }),
+        )
+        .await;
+        for i in 0..3 {
+            let (status, body) = app.submit(&signed(&format!("budget-{i}"))).await;
+            assert_eq!(status, 201, "{body}");
+        }
+        let size = app.tree_size().await;
+        let response = app
+            .client
+            .post(format!("{}/api/v1/entries", app.base))
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(&signed("budget-3")).unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 429);
+        let retry: u64 = response.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=20).contains(&retry), "Retry-After: {retry}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "rate_limited");
+        assert_eq!(app.tree_size().await, size, "the log changed");
+        // Reading is not budgeted.
+        assert_eq!(app.get("/api/v1/log").await.status(), 200);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_carries_the_security_headers() {
+    let app = TestApp::spawn(TestDb::sqlite()).await;
+    for path in [
+        "/",
+        "/api/v1/log",
+        "/checkpoint",
+        "/nothing-here",
+        "/static/verify.js",
+    ] {
+        let response = app.get(path).await;
+        let headers = response.headers();
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("default-src 'self'"), "{path}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_range_tile_paths_are_refused_not_wrapped() {
+    let app = TestApp::spawn(TestDb::sqlite()).await;
+    for path in [
+        "/tile/0/x072/x057/x594/x037/x927/935",
+        "/tile/0/x072/x057/x594/x037/x927/936",
+        "/tile/0/x999/x999/x999/x999/x999/x999/999",
+        "/tile/entries/x072/x057/x594/x037/x927/936",
+        "/tile/7/x072/x057/x594/x037/x927/935",
+    ] {
+        let response = app.get(path).await;
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert!(matches!(status, 400 | 404), "{path}: HTTP {status}: {body}");
+    }
+    // Nothing beyond the log is served as an immutable tile either.
+    let response = app.get("/tile/0/000").await;
+    assert_eq!(response.status(), 404);
 }

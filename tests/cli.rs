@@ -337,3 +337,69 @@ async fn submit_verify_and_check_proof_from_the_command_line() {
         text(&out)
     );
 }
+
+/// A server that answers every submission with the same canned answer.
+async fn lying_server(answer: Value) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new().route(
+        "/api/v1/entries",
+        axum::routing::post(move || {
+            let answer = answer.clone();
+            async move { (axum::http::StatusCode::CREATED, axum::Json(answer)) }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_with_vkey_catches_a_server_that_answers_with_another_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(TestDb::sqlite()).await;
+    std::fs::write(
+        dir.path().join("ledger.vkey"),
+        ledger_key().verifier().to_vkey_string() + "\n",
+    )
+    .unwrap();
+    // A real entry with a valid checkpoint and proof.
+    let (status, real) = app.submit(&signed("real")).await;
+    assert_eq!(status, 201, "{real}");
+    let mine = signed("mine");
+    std::fs::write(
+        dir.path().join("mine.json"),
+        serde_json::to_vec(&mine).unwrap(),
+    )
+    .unwrap();
+    let submit = |base: String| {
+        let d = dir.path().to_owned();
+        tokio::task::spawn_blocking(move || {
+            prasasti(
+                &[
+                    "submit",
+                    "--server",
+                    &base,
+                    "--vkey",
+                    "ledger.vkey",
+                    "mine.json",
+                ],
+                &d,
+            )
+        })
+    };
+    // The statement is dropped; the answer is the other entry's, valid proof and all.
+    let out = submit(lying_server(real.clone()).await).await.unwrap();
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("another statement"), "{}", text(&out));
+    // The right envelope, but the answer names another index.
+    let (_, honest) = app.submit(&mine).await;
+    let mut shifted = honest.clone();
+    shifted["index"] = json!(honest["index"].as_u64().unwrap() - 1);
+    let out = submit(lying_server(shifted).await).await.unwrap();
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("is entry"), "{}", text(&out));
+    // The honest answer passes.
+    let out = submit(app.base.clone()).await.unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("holds this envelope"), "{}", text(&out));
+}

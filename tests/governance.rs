@@ -9,6 +9,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use common::*;
 use ed25519_dalek::{Signer as _, SigningKey};
+use prasasti::governance::Governance;
 use prasasti::governance::audit::{self, StateCheck};
 use prasasti::governance::demo::{self, demo_key};
 use prasasti::ledger::Ledger;
@@ -87,7 +88,12 @@ async fn the_karanganyar_story_runs_through_the_api_with_an_independent_signer()
     on_each_backend(|db| async move {
         let app = TestApp::spawn_empty(db).await;
         for (n, step) in demo::story(ORIGIN).iter().enumerate() {
-            let keys: Vec<SigningKey> = step.signers.iter().map(|s| demo_key(ORIGIN, s)).collect();
+            let mut keys: Vec<SigningKey> =
+                step.signers.iter().map(|s| demo_key(ORIGIN, s)).collect();
+            if n == 0 {
+                // The operator's consent to the genesis.
+                keys.push(ledger_key().signing_key().clone());
+            }
             let envelope = independent_envelope(&Value::Object(step.statement.clone()), &keys);
             let (status, body) = post(&app, &envelope).await;
             assert_eq!(status, 201, "step {n} ({}): {body}", step.statement["type"]);
@@ -266,17 +272,26 @@ async fn the_karanganyar_story_runs_through_the_api_with_an_independent_signer()
 async fn entry_zero_must_be_the_genesis_signed_by_every_registrar() {
     on_each_backend(|db| async move {
         let app = TestApp::spawn_empty(db).await;
+        let with_ledger_key = |kind: &str, id: &str, fields: Value, signers: &[&str]| {
+            let mut statement = fields;
+            statement["type"] = kind.into();
+            statement["id"] = id.into();
+            statement["ledger"] = ORIGIN.into();
+            let mut keys: Vec<SigningKey> = signers.iter().map(|n| demo_key(ORIGIN, n)).collect();
+            keys.push(ledger_key().signing_key().clone());
+            independent_envelope(&statement, &keys)
+        };
         let office = json!({"office": {"id": "x", "name": "X", "unit": "X", "role": "other"}});
         let message = refused(
             &app,
-            &signed_by("office.establish", "o", office, &["registrar-setda"]),
+            &with_ledger_key("office.establish", "o", office, &["registrar-setda"]),
             422,
             "invalid_statement",
         )
         .await;
         assert!(message.contains("genesis"), "{message}");
         let genesis = demo::story(ORIGIN)[0].statement.clone();
-        let partly = signed_by(
+        let partly = with_ledger_key(
             "ledger.genesis",
             "genesis",
             Value::Object(genesis.clone()),
@@ -284,15 +299,27 @@ async fn entry_zero_must_be_the_genesis_signed_by_every_registrar() {
         );
         let message = refused(&app, &partly, 403, "unauthorized_signer").await;
         assert!(message.contains("every registrar key"), "{message}");
-        let all = signed_by(
+        let registrars = [
+            "registrar-setda",
+            "registrar-bkpsdm",
+            "registrar-diskominfo",
+        ];
+        // A stranger who reads the origin and names their own keys as
+        // registrars cannot claim the fresh ledger: only the operator, who
+        // holds the ledger key, consents to a genesis.
+        let stranger = signed_by(
+            "ledger.genesis",
+            "genesis",
+            Value::Object(genesis.clone()),
+            &registrars,
+        );
+        let message = refused(&app, &stranger, 403, "missing_ledger_signature").await;
+        assert!(message.contains("ledger's own key"), "{message}");
+        let all = with_ledger_key(
             "ledger.genesis",
             "genesis",
             Value::Object(genesis),
-            &[
-                "registrar-setda",
-                "registrar-bkpsdm",
-                "registrar-diskominfo",
-            ],
+            &registrars,
         );
         assert_eq!(accepted(&app, &all).await, 0);
         let (code, charter) = app.get_json("/api/v1/charter").await;
@@ -331,7 +358,7 @@ async fn a_mandate_past_its_until_date_signs_for_nobody() {
         let registrars = ["registrar-setda", "registrar-bkpsdm"];
         let office = json!({"office": {"id": "bappeda-lama", "name": "Kepala Bappeda (lama)", "unit": "Bappeda", "role": "planning"}});
         accepted(&app, &signed_by("office.establish", "x1", office, &registrars)).await;
-        let mandate = json!({"mandate": {"id": "bappeda-lama-2019", "office": "bappeda-lama", "holder": {"name": "Purnomo"},
+        let mandate = json!({"mandate": {"id": "bappeda-lama-2019", "office": "bappeda-lama", "holder": {"name": "Purnomo", "nip": "196512251990031001"},
             "kind": "definitive", "from": "2019-01-02", "until": "2024-01-02", "basis": {"kind": "sk_bupati", "number": "1/2019"}},
             "keys": [key("intruder")]});
         accepted(&app, &signed_by("mandate.begin", "x2", mandate, &["registrar-setda", "registrar-bkpsdm", "intruder"])).await;
@@ -403,14 +430,19 @@ async fn an_acting_head_needs_ministerial_approval_to_discontinue_a_predecessors
         let registrars = ["registrar-setda", "registrar-bkpsdm"];
         let end = json!({"mandate": "bupati-2025", "at": "2026-11-01", "reason": "Berhalangan tetap (fiktif)."});
         accepted(&app, &signed_by("mandate.end", "a1", end, &registrars)).await;
-        let plt = json!({"mandate": {"id": "bupati-2026-plt", "office": "bupati", "holder": {"name": "Agus Prasetyo, S.E."},
+        let plt = json!({"mandate": {"id": "bupati-2026-plt", "office": "bupati", "holder": {"name": "Agus Prasetyo, S.E.", "person": "agus"},
             "kind": "acting", "from": "2026-11-01", "basis": {"kind": "keputusan_gubernur", "number": "9/2026"}}, "keys": [key("agus")]});
         accepted(&app, &signed_by("mandate.begin", "a2", plt, &["registrar-setda", "registrar-bkpsdm", "agus"])).await;
         let discontinue = |kind: &str| json!({"commitment": "literasi-177-desa", "justification": "Anggaran dialihkan.",
             "basis": {"kind": kind, "number": "100/2026"}});
         let message = refused(&app, &signed_by("commitment.discontinue", "a3", discontinue("keputusan_bupati"), &["agus", "joko-2"]), 403, "unauthorized_signer").await;
         assert!(message.contains("ministerial_approval") && message.contains("132A"), "{message}");
-        accepted(&app, &signed_by("commitment.discontinue", "a4", discontinue("ministerial_approval"), &["agus", "joko-2"])).await;
+        // The kind alone is a string anyone can write: the approval's hash is needed too.
+        let message = refused(&app, &signed_by("commitment.discontinue", "a4", discontinue("ministerial_approval"), &["agus", "joko-2"]), 403, "unauthorized_signer").await;
+        assert!(message.contains("basis.sha256"), "{message}");
+        let mut approved = discontinue("ministerial_approval");
+        approved["basis"]["sha256"] = json!("cd".repeat(32));
+        accepted(&app, &signed_by("commitment.discontinue", "a5", approved, &["agus", "joko-2"])).await;
     })
     .await;
 }
@@ -546,7 +578,7 @@ async fn verify_replays_the_rules_and_reports_an_entry_written_behind_them() {
         assert!(flagged.flags.iter().all(|f| f.keyid == wahyu && f.revoked_by == revoked_by));
         // The projection reloads into the same state.
         let reloaded =
-            prasasti::governance::Governance::load(Store::open(&app.db.url).await.unwrap(), ORIGIN)
+            Governance::load(Store::open(&app.db.url).await.unwrap(), ORIGIN)
                 .await
                 .unwrap();
         let size = app.tree_size().await;
@@ -608,6 +640,258 @@ async fn verify_replays_the_rules_and_reports_an_entry_written_behind_them() {
             said.contains(&format!("RULE VIOLATION at entry {size}")),
             "{said}"
         );
+    })
+    .await;
+}
+
+/// Rewrites projection rows behind the server's back, as someone with write
+/// access to the database would.
+async fn tamper_projection(url: &str, sql: &str) {
+    use sea_orm::ConnectionTrait;
+    let store = Store::open(url).await.unwrap();
+    store.connection().execute_unprepared(sql).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tampered_projection_is_never_trusted_and_can_be_rebuilt_from_the_entries() {
+    on_each_backend(|db| async move {
+        let app = demo_app(db).await;
+        let hash = app.state_hash().await;
+        let url = app.db.url.clone();
+        // An intruder swaps a registrar key in the charter for their own.
+        let intruder = key("intruder");
+        tamper_projection(
+            &url,
+            &format!(
+                "UPDATE governance_objects SET body = REPLACE(body, '{}', '{intruder}') WHERE kind = 'charter'",
+                key("registrar-setda")
+            ),
+        )
+        .await;
+        let refused = Governance::load(Store::open(&url).await.unwrap(), ORIGIN).await;
+        let message = refused.err().expect("a tampered projection is refused").to_string();
+        assert!(message.contains("charter"), "{message}");
+        assert!(message.contains("--rebuild-projection"), "{message}");
+        // The server refuses to start on it, with the same sentence.
+        let keys = tempfile::tempdir().unwrap();
+        std::fs::write(
+            keys.path().join("ledger.key"),
+            format!("{}\n", ledger_key().to_private_string()),
+        )
+        .unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(
+                keys.path().join("ledger.key"),
+                std::fs::Permissions::from_mode(0o600),
+            )
+            .unwrap();
+        }
+        let out = std::process::Command::new(binary())
+            .args(["serve", "--listen", "127.0.0.1:0", "--database", &url, "--keys"])
+            .arg(keys.path())
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(said.contains("does not match the log"), "{said}");
+
+        // A row the entries never made is caught as well.
+        tamper_projection(
+            &url,
+            &format!(
+                "INSERT INTO governance_objects (kind, id, body, last_index) VALUES ('key', '{intruder}', '{{}}', 0)"
+            ),
+        )
+        .await;
+        assert!(Governance::load(Store::open(&url).await.unwrap(), ORIGIN).await.is_err());
+
+        // Rebuilt from the entries, it is the state before the tampering.
+        let rebuilt = Governance::load_with(Store::open(&url).await.unwrap(), ORIGIN, true)
+            .await
+            .unwrap();
+        assert_eq!(rebuilt.state_hash(app.tree_size().await).await.unwrap().to_hex(), hash);
+        let again = Governance::load(Store::open(&url).await.unwrap(), ORIGIN)
+            .await
+            .unwrap();
+        assert_eq!(again.current().await.unwrap().state.hash().to_hex(), hash);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_hashes_cost_bounded_work_whatever_anonymous_clients_ask() {
+    on_each_backend(|db| async move {
+        let app = TestApp::spawn(db).await;
+        // More entries than one snapshot interval, so older states are
+        // folded from a snapshot, not from entry 0.
+        let total = prasasti::governance::SNAPSHOT_EVERY + 76;
+        for chunk in (1..total).collect::<Vec<_>>().chunks(256) {
+            let tasks: Vec<_> = chunk
+                .iter()
+                .map(|i| {
+                    let ledger = app.ledger.clone();
+                    let envelope =
+                        VerifiedEnvelope::check(signed(&format!("d{i}")), ORIGIN).unwrap();
+                    tokio::spawn(async move { ledger.submit(envelope).await.unwrap() })
+                })
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
+        }
+        assert_eq!(app.tree_size().await, total);
+        let get = |path: String| {
+            let client = app.client.clone();
+            let url = format!("{}{path}", app.base);
+            tokio::spawn(async move {
+                let response = client.get(url).send().await.unwrap();
+                let status = response.status().as_u16();
+                let retry = response.headers().get("retry-after").cloned();
+                let body: Value = response.json().await.unwrap();
+                (status, retry, body)
+            })
+        };
+
+        // 32 clients ask for the current state: one computation serves all.
+        let before = app.governance.hashes_computed();
+        let answers: Vec<_> = (0..32).map(|_| get("/api/v1/state".into())).collect();
+        let mut hashes = std::collections::BTreeSet::new();
+        for a in answers {
+            let (status, _, body) = a.await.unwrap();
+            assert_eq!(status, 200, "{body}");
+            hashes.insert(body["state_hash"].as_str().unwrap().to_owned());
+        }
+        assert_eq!(hashes.len(), 1);
+        assert_eq!(app.governance.hashes_computed(), before + 1);
+
+        // 32 clients ask for 32 older sizes at once, while /healthz keeps
+        // answering: each is answered or told to come back (503 busy with
+        // Retry-After), never queued behind the others.
+        let sizes: Vec<u64> = (0..32).map(|i| 1 + i * (total - 2) / 31).collect();
+        let answers: Vec<_> = sizes
+            .iter()
+            .map(|s| get(format!("/api/v1/state?tree_size={s}")))
+            .collect();
+        let health = app.get("/healthz").await;
+        assert_eq!(health.status(), 200);
+        let mut answered = Vec::new();
+        for (size, a) in sizes.iter().zip(answers) {
+            let (status, retry, body) = a.await.unwrap();
+            match status {
+                200 => answered.push((*size, body["state_hash"].as_str().unwrap().to_owned())),
+                503 => {
+                    assert_eq!(body["error"]["code"], "busy", "{body}");
+                    assert!(retry.is_some(), "503 without Retry-After");
+                }
+                other => panic!("tree_size={size}: HTTP {other}: {body}"),
+            }
+        }
+        assert!(!answered.is_empty());
+        // What was answered is what a replay from entry 0 gives.
+        for (size, hash) in &answered {
+            let mut fold = prasasti::governance::StateFold::new();
+            let rows = Store::open(&app.db.url)
+                .await
+                .unwrap()
+                .entries(0, *size)
+                .await
+                .unwrap();
+            prasasti::governance::fold_stored(&mut fold, ORIGIN, &rows).unwrap();
+            assert_eq!(
+                &fold.folded().state.hash().to_hex(),
+                hash,
+                "tree_size={size}"
+            );
+        }
+        // Asking again for an answered size costs nothing.
+        let computed = app.governance.hashes_computed();
+        let (size, hash) = &answered[0];
+        let (status, body) = app
+            .get_json(&format!("/api/v1/state?tree_size={size}"))
+            .await;
+        assert_eq!(
+            (status, body["state_hash"].as_str().unwrap()),
+            (200, hash.as_str())
+        );
+        assert_eq!(app.governance.hashes_computed(), computed);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn persons_are_identified_by_one_nip_or_person_id_and_one_key_is_one_person() {
+    on_each_backend(|db| async move {
+        let app = demo_app(db).await;
+        let registrars = ["registrar-setda", "registrar-bkpsdm"];
+        let office = json!({"office": {"id": "dinkes", "name": "Kepala Dinas Kesehatan", "unit": "Dinas Kesehatan", "role": "opd_head"}});
+        accepted(&app, &signed_by("office.establish", "p1", office, &registrars)).await;
+        let mandate = |holder: Value, key_name: &str| {
+            json!({"mandate": {"id": "dinkes-2026", "office": "dinkes", "holder": holder, "kind": "definitive",
+                "from": "2026-01-02", "basis": {"kind": "sk_bupati", "number": "821/2026"}}, "keys": [key(key_name)]})
+        };
+        let begin = |id: &str, holder: Value, key_name: &str| {
+            let signers = ["registrar-setda", "registrar-bkpsdm", key_name];
+            signed_by("mandate.begin", id, mandate(holder, key_name), &signers)
+        };
+        // An appointed official without a NIP, or with it spelled with spaces.
+        let message = refused(&app, &begin("p2", json!({"name": "dr. Ratna"}), "intruder"), 422, "invalid_statement").await;
+        assert!(message.contains("mandate.holder.nip"), "{message}");
+        let message = refused(&app, &begin("p3", json!({"name": "dr. Ratna", "nip": "19800117 200501 2 006"}), "intruder"), 422, "invalid_statement").await;
+        assert!(message.contains("18-digit"), "{message}");
+        // Dewi's key cannot be bound to a mandate of another person.
+        let message = refused(&app, &begin("p4", json!({"name": "dr. Ratna", "nip": "198207072008012004"}), "dewi"), 422, "invalid_statement").await;
+        assert!(message.contains("one key is one person"), "{message}");
+        // An elected office's holder without NIP needs a person id.
+        let office = json!({"office": {"id": "kades-tawangmangu", "name": "Kepala Desa Tawangmangu", "unit": "Desa Tawangmangu", "role": "village_head"}});
+        accepted(&app, &signed_by("office.establish", "p5", office, &registrars)).await;
+        let kades = json!({"mandate": {"id": "kades-tawangmangu-2026", "office": "kades-tawangmangu", "holder": {"name": "Slamet"},
+            "kind": "definitive", "from": "2026-01-02", "basis": {"kind": "sk_bupati", "number": "141/2026"}}, "keys": [key("intruder")]});
+        let message = refused(&app, &signed_by("mandate.begin", "p6", kades, &["registrar-setda", "registrar-bkpsdm", "intruder"]), 422, "invalid_statement").await;
+        assert!(message.contains("mandate.holder.person"), "{message}");
+        accepted(&app, &begin("p7", json!({"name": "dr. Ratna", "nip": "198207072008012004"}), "intruder")).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sekda_who_is_also_plh_bupati_signs_for_one_office_only() {
+    on_each_backend(|db| async move {
+        let app = demo_app(db).await;
+        let registrars = ["registrar-setda", "registrar-bkpsdm"];
+        let end = json!({"mandate": "bupati-2025", "at": "2026-11-01", "reason": "Berhalangan sementara (fiktif)."});
+        accepted(&app, &signed_by("mandate.end", "q1", end, &registrars)).await;
+        // The Sekda (NIP 196805121990031005, key joko-2) is made Plh Bupati.
+        let plh = json!({"mandate": {"id": "bupati-2026-plh", "office": "bupati",
+            "holder": {"name": "Drs. Joko Santoso, M.M.", "nip": "196805121990031005"},
+            "kind": "daily", "from": "2026-11-01", "basis": {"kind": "surat_perintah", "number": "131/2026"}}, "keys": [key("joko-2")]});
+        accepted(&app, &signed_by("mandate.begin", "q2", plh, &["registrar-setda", "registrar-bkpsdm", "joko-2"])).await;
+        // Discontinuing needs the head of region and the Sekda: two persons.
+        let discontinue = json!({"commitment": "literasi-177-desa", "justification": "Anggaran dialihkan.",
+            "basis": {"kind": "ministerial_approval", "number": "100/2026", "sha256": "cd".repeat(32)}});
+        let message = refused(&app, &signed_by("commitment.discontinue", "q3", discontinue, &["joko-2"]), 403, "unauthorized_signer").await;
+        assert!(message.contains("different person"), "{message}");
+        let (_, c) = app.get_json("/api/v1/commitments/literasi-177-desa").await;
+        assert_ne!(c["status"], "discontinued");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registrars_cannot_lock_the_ledger_out() {
+    on_each_backend(|db| async move {
+        let app = demo_app(db).await;
+        // Three registrar keys, threshold 2: one may go.
+        let revoke = |k: &str| json!({"key": key(k), "reason": "Pensiun."});
+        accepted(&app, &signed_by("key.revoke", "r1", revoke("registrar-diskominfo"), &["registrar-diskominfo"])).await;
+        // A second would leave one key for a threshold of two, even signed by itself.
+        let message = refused(&app, &signed_by("key.revoke", "r2", revoke("registrar-bkpsdm"), &["registrar-bkpsdm"]), 422, "invalid_statement").await;
+        assert!(message.contains("threshold of 2"), "{message}");
+        // A revoked key cannot be made a registrar again.
+        let update = json!({"keys": [key("registrar-setda"), key("registrar-bkpsdm"), key("registrar-diskominfo")], "threshold": 2});
+        let message = refused(&app, &signed_by("registrars.update", "r3", update, &["registrar-setda", "registrar-bkpsdm"]), 422, "invalid_statement").await;
+        assert!(message.contains("revoked"), "{message}");
     })
     .await;
 }

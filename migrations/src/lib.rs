@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_log;
 mod m20261128_000002_governance;
+mod m20261128_000003_insert_guards;
 
 /// Every migration, oldest first.
 ///
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_log::Migration),
             Box::new(m20261128_000002_governance::Migration),
+            Box::new(m20261128_000003_insert_guards::Migration),
         ]
     }
 }

@@ -19,6 +19,7 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     details: Option<serde_json::Value>,
+    retry_after: Option<u64>,
 }
 
 /// The JSON body of every error.
@@ -50,7 +51,28 @@ impl ApiError {
             code,
             message: message.into(),
             details: None,
+            retry_after: None,
         }
+    }
+
+    /// 503 `busy`: the server limits this kind of work; ask again after
+    /// `seconds` (sent as `Retry-After`).
+    pub fn busy(message: impl Into<String>, seconds: u64) -> ApiError {
+        let mut error = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message);
+        error.retry_after = Some(seconds);
+        error
+    }
+
+    /// 429 `rate_limited`: this client sent too many requests; ask again
+    /// after `seconds` (sent as `Retry-After`).
+    pub fn rate_limited(seconds: u64) -> ApiError {
+        let mut error = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many submissions from this address; try again in {seconds} s"),
+        );
+        error.retry_after = Some(seconds);
+        error
     }
 
     /// 400 with the given code.
@@ -83,14 +105,22 @@ impl IntoResponse for ApiError {
                 details: self.details,
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
 impl From<EnvelopeError> for ApiError {
     fn from(e: EnvelopeError) -> ApiError {
         let status = match e {
-            EnvelopeError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            EnvelopeError::TooLarge(_) | EnvelopeError::EntryTooLarge(_) => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             EnvelopeError::Malformed(_) => StatusCode::BAD_REQUEST,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
@@ -113,6 +143,11 @@ impl From<LedgerError> for ApiError {
                 error.details = Some(refusal.details);
                 error
             }
+            LedgerError::GenesisWithoutLedgerSignature { .. } => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "missing_ledger_signature",
+                e.to_string(),
+            ),
             LedgerError::OutOfRange(m) => ApiError::bad_request("out_of_range", m),
             LedgerError::Closed => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,

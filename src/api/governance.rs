@@ -17,7 +17,7 @@ use super::error::{ApiError, ErrorBody};
 use super::routes::{path, query};
 use crate::governance::state::Charter;
 use crate::governance::views::*;
-use crate::governance::{Folded, Governance};
+use crate::governance::{Folded, Governance, StateHashError};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -64,7 +64,11 @@ fn missing(what: &str, id: &str) -> ApiError {
     path = "/api/v1/state",
     tag = "governance",
     params(StateParams),
-    responses((status = 200, body = StateHash), (status = 400, body = ErrorBody))
+    responses(
+        (status = 200, body = StateHash),
+        (status = 400, body = ErrorBody),
+        (status = 503, description = "Another state hash is being computed (`busy`, with `Retry-After`); ask again", body = ErrorBody)
+    )
 )]
 async fn state_hash(
     State(app): State<AppState>,
@@ -79,14 +83,14 @@ async fn state_hash(
             format!("tree size {wanted} is beyond the latest checkpoint's size {size}"),
         ));
     }
-    let folded = app
+    let hash = app
         .governance
-        .state_at(wanted)
+        .state_hash(wanted)
         .await
-        .map_err(ApiError::internal)?;
-    let hash = tokio::task::spawn_blocking(move || folded.state.hash())
-        .await
-        .map_err(ApiError::internal)?;
+        .map_err(|e| match e {
+            StateHashError::Busy => ApiError::busy(e.to_string(), 1),
+            StateHashError::Store(e) => ApiError::internal(e),
+        })?;
     Ok(Json(StateHash {
         tree_size: wanted,
         state_hash: hash.to_hex(),

@@ -414,10 +414,15 @@ async fn log_info(State(ledger): State<Ledger>) -> Result<Json<LogInfo>, ApiErro
 /// Liveness and database check.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = String), (status = 503, body = ErrorBody)))]
 async fn healthz(State(ledger): State<Ledger>) -> Result<&'static str, ApiError> {
-    ledger
-        .latest_checkpoint()
-        .await
-        .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unhealthy", e.to_string()))?;
+    ledger.latest_checkpoint().await.map_err(|e| {
+        // The cause (which may name the database) goes to the log only.
+        tracing::error!(error = %e, "health check failed");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unhealthy",
+            "the database does not answer; the cause is in the server log",
+        )
+    })?;
     Ok("ok\n")
 }
 

@@ -95,6 +95,18 @@ pub enum Command {
         /// Fill an empty ledger with demonstration statements.
         #[arg(long)]
         demo: bool,
+        /// Rewrite the governance projection from the entries when it does
+        /// not match them (the server otherwise refuses to start).
+        #[arg(long)]
+        rebuild_projection: bool,
+        /// The address the public reaches the site at, such as
+        /// https://prasasti.karanganyarkab.go.id (for links in feeds).
+        #[arg(long, env = "PRASASTI_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// Submissions one client address may make per minute (a minute's
+        /// worth may come at once); 0 turns the budget off.
+        #[arg(long, default_value_t = crate::api::limits::SUBMISSIONS_PER_MINUTE)]
+        submissions_per_minute: u32,
     },
     /// Write the demonstration ledger (Kabupaten Karanganyar, fictional
     /// people, public demo keys) into an empty database.
@@ -194,7 +206,28 @@ pub async fn run(cli: Cli) -> Result<()> {
             init,
             origin,
             demo,
-        } => serve(&listen, &database, &keys, init, origin.as_deref(), demo).await,
+            rebuild_projection,
+            public_url,
+            submissions_per_minute,
+        } => {
+            if let Some(url) = &public_url
+                && !(url.starts_with("https://") || url.starts_with("http://"))
+            {
+                bail!(
+                    "--public-url must start with https:// (or http://), such as https://prasasti.karanganyarkab.go.id"
+                );
+            }
+            let signer = ledger_key(&keys, init, origin.as_deref())?;
+            let mut app = open_app(&database, signer, rebuild_projection).await?;
+            app.config = std::sync::Arc::new(crate::api::ServerConfig {
+                limits: crate::api::Limits {
+                    submissions_per_minute,
+                    ..Default::default()
+                },
+                public_url,
+            });
+            serve(&listen, &database, app, demo).await
+        }
         Command::Demo {
             database,
             keys,
@@ -208,8 +241,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Migrate { database } => {
             Store::connect(&database)
                 .await
-                .with_context(|| format!("migrating {database}"))?;
-            println!("database {database} is up to date");
+                .with_context(|| format!("migrating {}", redact(&database)))?;
+            println!("database {} is up to date", redact(&database));
             Ok(())
         }
         Command::Verify {
@@ -288,6 +321,8 @@ fn sign(key_path: &Path, file: &Path) -> Result<()> {
 
 async fn submit(server: &str, vkey: Option<&Path>, file: &Path) -> Result<()> {
     let body = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let submitted: Envelope = serde_json::from_slice(&body)
+        .with_context(|| format!("{} is not a DSSE envelope", file.display()))?;
     let url = format!("{}/api/v1/entries", server.trim_end_matches('/'));
     let response = verify::http_client()?
         .post(&url)
@@ -311,30 +346,9 @@ async fn submit(server: &str, vkey: Option<&Path>, file: &Path) -> Result<()> {
         .context("the answer has no index")?;
     if let Some(vkey) = vkey {
         let verifier = read_verifier(vkey)?;
-        let note = answer["checkpoint"]
-            .as_str()
-            .context("the answer has no checkpoint")?;
-        let checkpoint = Checkpoint::open(note, &verifier)
-            .context("the checkpoint in the answer is not valid")?;
-        let entry = statement::canonical_json(&answer["entry"]);
-        let proof = answer["inclusion_proof"]
-            .as_array()
-            .context("the answer has no inclusion proof")?
-            .iter()
-            .map(|h| h.as_str().and_then(|s| Hash::from_base64(s).ok()))
-            .collect::<Option<Vec<_>>>()
-            .context("the inclusion proof is malformed")?;
-        verify_inclusion(
-            index,
-            checkpoint.size,
-            &leaf_hash(&entry),
-            &proof,
-            &checkpoint.root,
-        )
-        .context("the inclusion proof in the answer does not verify")?;
+        check_submission(&answer, index, &submitted, &verifier)?;
         println!(
-            "verified: entry {index} is in the log of {} entries signed by {}",
-            checkpoint.size,
+            "verified: entry {index} holds this envelope and is in the log signed by {}",
             verifier.name()
         );
     }
@@ -348,6 +362,71 @@ async fn submit(server: &str, vkey: Option<&Path>, file: &Path) -> Result<()> {
         answer["leaf_hash"].as_str().unwrap_or("")
     );
     Ok(())
+}
+
+/// Checks a server's answer to a submission: the entry it returns holds the
+/// very envelope submitted, at the index it names, and the checkpoint signed
+/// by the log key includes it. A server that dropped the statement cannot
+/// pass another entry's valid proof off as this one's.
+fn check_submission(
+    answer: &Value,
+    index: u64,
+    submitted: &Envelope,
+    verifier: &NoteVerifier,
+) -> Result<()> {
+    let entry: crate::ledger::entry::Entry = serde_json::from_value(answer["entry"].clone())
+        .context("the answer's entry is not an entry")?;
+    if entry.envelope != *submitted {
+        bail!(
+            "the server answered with entry {} holding another statement ({}), not the envelope submitted: the server may have dropped it",
+            entry.index,
+            statement_label(&entry.envelope)
+        );
+    }
+    if entry.index != index {
+        bail!(
+            "the server says the statement is entry {index}, but the entry it returned is entry {}",
+            entry.index
+        );
+    }
+    let note = answer["checkpoint"]
+        .as_str()
+        .context("the answer has no checkpoint")?;
+    let checkpoint =
+        Checkpoint::open(note, verifier).context("the checkpoint in the answer is not valid")?;
+    let proof = answer["inclusion_proof"]
+        .as_array()
+        .context("the answer has no inclusion proof")?
+        .iter()
+        .map(|h| h.as_str().and_then(|s| Hash::from_base64(s).ok()))
+        .collect::<Option<Vec<_>>>()
+        .context("the inclusion proof is malformed")?;
+    verify_inclusion(
+        index,
+        checkpoint.size,
+        &leaf_hash(&entry.to_bytes()),
+        &proof,
+        &checkpoint.root,
+    )
+    .context("the inclusion proof in the answer does not verify")?;
+    Ok(())
+}
+
+/// `type id` of an envelope's statement, for messages.
+fn statement_label(envelope: &Envelope) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(envelope.payload.as_bytes())
+        .ok()
+        .and_then(|p| serde_json::from_slice::<Value>(&p).ok())
+        .map(|s| {
+            format!(
+                "{} {}",
+                s["type"].as_str().unwrap_or("?"),
+                s["id"].as_str().unwrap_or("?")
+            )
+        })
+        .unwrap_or_else(|| "unreadable".into())
 }
 
 fn ledger_key(
@@ -378,14 +457,21 @@ fn ledger_key(
     load_ledger_key(&key_path)
 }
 
-async fn open_app(database: &str, signer: crate::tlog::note::NoteSigner) -> Result<AppState> {
+async fn open_app(
+    database: &str,
+    signer: crate::tlog::note::NoteSigner,
+    rebuild_projection: bool,
+) -> Result<AppState> {
     let store = Store::connect(database)
         .await
-        .with_context(|| format!("opening {database}"))?;
-    let (ledger, governance) = Governance::open_ledger(store, signer)
+        .with_context(|| format!("opening {}", redact(database)))?;
+    let governance = Governance::load_with(store.clone(), signer.name(), rebuild_projection)
+        .await
+        .context("loading the governance state")?;
+    let ledger = crate::ledger::Ledger::open_with_rules(store, signer, Some(governance.rules()))
         .await
         .context("opening the ledger")?;
-    Ok(AppState { ledger, governance })
+    Ok(AppState::new(ledger, governance))
 }
 
 async fn write_demo(app: &AppState) -> Result<()> {
@@ -403,25 +489,17 @@ async fn write_demo(app: &AppState) -> Result<()> {
 
 async fn demo(database: &str, keys_dir: &Path, origin: Option<&str>) -> Result<()> {
     let signer = ledger_key(keys_dir, origin.is_some(), origin)?;
-    let app = open_app(database, signer).await?;
+    let app = open_app(database, signer, false).await?;
     if app.ledger.latest_checkpoint().await?.tree_size > 0 {
         bail!(
-            "{database} already holds a ledger; the demonstration goes into an empty database only"
+            "{} already holds a ledger; the demonstration goes into an empty database only",
+            redact(database)
         );
     }
     write_demo(&app).await
 }
 
-async fn serve(
-    listen: &str,
-    database: &str,
-    keys_dir: &Path,
-    init: bool,
-    origin: Option<&str>,
-    demo: bool,
-) -> Result<()> {
-    let signer = ledger_key(keys_dir, init, origin)?;
-    let app = open_app(database, signer).await?;
+async fn serve(listen: &str, database: &str, app: AppState, demo: bool) -> Result<()> {
     if demo {
         write_demo(&app).await?;
     }
@@ -436,11 +514,26 @@ async fn serve(
         ledger.origin()
     );
     println!("  site:     http://{address}/ (add ?lang=en for English)");
-    println!("  database: {database}");
+    println!("  database: {}", redact(database));
     println!("  entries:  {}", checkpoint.tree_size);
     println!("  verifier key: {}", ledger.verifier().to_vkey_string());
     crate::api::serve(listener, app, shutdown_signal()).await?;
     Ok(())
+}
+
+/// A database URL fit to print: any password replaced by `***`.
+pub fn redact(database: &str) -> String {
+    let Some((scheme, rest)) = database.split_once("://") else {
+        return database.to_owned();
+    };
+    let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
+    let Some((userinfo, host)) = authority.rsplit_once('@') else {
+        return database.to_owned();
+    };
+    let user = userinfo.split(':').next().unwrap_or("");
+    let password = if userinfo.contains(':') { ":***" } else { "" };
+    let slash = if rest.contains('/') { "/" } else { "" };
+    format!("{scheme}://{user}{password}@{host}{slash}{path}")
 }
 
 async fn template(
@@ -537,7 +630,7 @@ async fn verify_cmd(
         (None, Some(database)) => Source::Database(
             Store::open(&database)
                 .await
-                .with_context(|| format!("opening {database}"))?,
+                .with_context(|| format!("opening {}", redact(&database)))?,
         ),
         (None, None) => bail!("give --server URL or --database URL"),
     };
@@ -639,4 +732,23 @@ fn check_proof(vkey: &Path, proof: &Path, entry: &Path) -> Result<()> {
         verifier.name()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn database_passwords_are_never_printed() {
+        assert_eq!(
+            redact("postgres://prasasti:s3cret@db.internal:5432/ledger"),
+            "postgres://prasasti:***@db.internal:5432/ledger"
+        );
+        assert_eq!(
+            redact("postgres://postgres@127.0.0.1/postgres"),
+            "postgres://postgres@127.0.0.1/postgres"
+        );
+        assert_eq!(redact("sqlite://prasasti.db"), "sqlite://prasasti.db");
+        assert_eq!(redact("postgres://u:p@h"), "postgres://u:***@h");
+    }
 }

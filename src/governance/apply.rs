@@ -183,10 +183,12 @@ impl State {
                         .map(|m| (m.spec.office.to_string(), m.spec.id.to_string()))
                         .collect()
                 };
+                // Every mandate a key is bound to names the same person
+                // (checked when binding it).
                 let person = mandates
                     .iter()
-                    .find_map(|m| m.spec.holder.nip.as_ref())
-                    .map_or_else(|| format!("key:{keyid}"), |nip| format!("nip:{nip}"));
+                    .find_map(|m| m.spec.holder.identity())
+                    .unwrap_or_else(|| format!("key:{keyid}"));
                 let registrar = !revoked
                     && self
                         .charter
@@ -292,7 +294,9 @@ impl State {
         }
     }
 
-    /// Every need must hold.
+    /// Every need must hold, and the needs for offices and roles must be
+    /// met by different persons: one person holding two offices (a Sekda
+    /// who is also Plh Bupati) signs for one of them only.
     fn require_all(
         &self,
         ctx: &Ctx,
@@ -304,7 +308,64 @@ impl State {
                 return Err(self.unauthorized(ctx, self.describe_need(need), standings));
             }
         }
-        Ok(())
+        let duties = self.duties(needs);
+        if duties.len() < 2 {
+            return Ok(());
+        }
+        let candidates: Vec<BTreeSet<&str>> = duties
+            .iter()
+            .map(|need| {
+                standings
+                    .iter()
+                    .filter(|s| self.satisfied(need, std::slice::from_ref(s)))
+                    .map(|s| s.person.as_str())
+                    .collect()
+            })
+            .collect();
+        if distinct_persons(&candidates, &mut BTreeSet::new()) {
+            return Ok(());
+        }
+        let needed = duties
+            .iter()
+            .map(|n| self.describe_need(n))
+            .collect::<Vec<_>>()
+            .join(" and ");
+        let persons: BTreeSet<&str> = candidates.iter().flatten().copied().collect();
+        Err(Refusal {
+            kind: RefusalKind::Unauthorized,
+            message: format!(
+                "{} needs {needed}, each signed by a different person; the signatures come from {} person(s) ({}), and one person signs for one office only",
+                ctx.statement_type,
+                persons.len(),
+                persons.iter().copied().collect::<Vec<_>>().join(", ")
+            ),
+            details: json!({
+                "needed": format!("different persons for {needed}"),
+                "persons": persons,
+            }),
+        })
+    }
+
+    /// The needs of offices and roles among `needs`, one per office: a
+    /// role need that a named office of that role already meets is the
+    /// same duty (an owner office that is itself the Bupati's).
+    fn duties(&self, needs: &[Need]) -> Vec<Need> {
+        let office_roles: Vec<Role> = needs
+            .iter()
+            .filter_map(|n| match n {
+                Need::Office(o) => self.offices.get(o).map(|o| o.spec.role),
+                _ => None,
+            })
+            .collect();
+        needs
+            .iter()
+            .filter(|n| match n {
+                Need::Office(_) => true,
+                Need::Role(role) => !office_roles.contains(role),
+                Need::Registrars | Need::Key(_) => false,
+            })
+            .cloned()
+            .collect()
     }
 
     /// At least one need must hold.
@@ -422,6 +483,19 @@ impl State {
             Statement::RegistrarsUpdate(registrars) => {
                 self.require_all(&ctx, &[Need::Registrars], &standings)?;
                 check_registrars(&ctx, &registrars)?;
+                if let Some(key) = registrars.keys.iter().find(|k| {
+                    self.keys
+                        .get(k.as_str())
+                        .is_some_and(|r| r.revoked.is_some())
+                }) {
+                    return Err(ctx.invalid(
+                        "registrars.keys",
+                        format!(
+                            "key {} was revoked and cannot be a registrar",
+                            short(key.as_str())
+                        ),
+                    ));
+                }
                 let charter = self.charter.as_mut().expect("genesis came first");
                 let old = std::mem::replace(&mut charter.registrars, registrars);
                 charter.entries.push(ctx.index);
@@ -512,6 +586,9 @@ impl State {
                 {
                     return Err(ctx.invalid("key", "the key was revoked"));
                 }
+                if let Some(person) = m.spec.holder.identity() {
+                    self.check_key_person(&ctx, "key", key.as_str(), &person)?;
+                }
                 self.bind_key(&id, key.as_str(), &mut touched);
             }
             Statement::KeyRevoke {
@@ -524,12 +601,45 @@ impl State {
                     &[Need::Registrars, Need::Key(key.to_string())],
                     &standings,
                 )?;
-                let Some(record) = self.keys.get_mut(key.as_str()) else {
+                let Some(record) = self.keys.get(key.as_str()) else {
                     return Err(ctx.invalid("key", "this key is not known to the ledger"));
                 };
                 if record.revoked.is_some() {
                     return Err(ctx.invalid("key", "the key is already revoked"));
                 }
+                // Revoking a registrar key must leave enough registrars to
+                // act: otherwise nobody could ever register anything again.
+                if let Some(charter) = &self.charter
+                    && charter
+                        .registrars
+                        .keys
+                        .iter()
+                        .any(|k| k.as_str() == key.as_str())
+                {
+                    let remaining = charter
+                        .registrars
+                        .keys
+                        .iter()
+                        .filter(|k| k.as_str() != key.as_str())
+                        .filter(|k| {
+                            self.keys
+                                .get(k.as_str())
+                                .is_none_or(|r| r.revoked.is_none())
+                        })
+                        .count();
+                    let threshold = charter.registrars.threshold as usize;
+                    if remaining < threshold {
+                        return Err(ctx.invalid(
+                            "key",
+                            format!(
+                                "revoking this registrar key would leave {remaining} registrar key(s) for a threshold of {threshold}: first replace it with registrars.update"
+                            ),
+                        ));
+                    }
+                }
+                let Some(record) = self.keys.get_mut(key.as_str()) else {
+                    return Err(ctx.invalid("key", "this key is not known to the ledger"));
+                };
                 record.revoked = Some(Revocation {
                     recorded: ctx.at.clone(),
                     reason,
@@ -748,18 +858,18 @@ impl State {
                     let predecessors = made_by.as_deref() != Some(head.spec.id.as_str());
                     if head.spec.kind.is_interim()
                         && predecessors
-                        && basis.kind.as_str() != "ministerial_approval"
+                        && (basis.kind.as_str() != "ministerial_approval" || basis.sha256.is_none())
                     {
                         return Err(Refusal {
                             kind: RefusalKind::Unauthorized,
                             message: format!(
                                 "commitment.discontinue: the head of region signs through mandate {} of kind {:?}, an interim head; \
                                  an interim head may not discontinue a predecessor's commitment without the Minister's written approval \
-                                 (PP 49/2008 art. 132A): set basis.kind to \"ministerial_approval\" and cite the approval",
+                                 (PP 49/2008 art. 132A): set basis.kind to \"ministerial_approval\", cite the approval's number and give basis.sha256, the SHA-256 of the signed approval",
                                 head.spec.id, head.spec.kind
                             ),
                             details: json!({
-                                "needed": "basis.kind = ministerial_approval",
+                                "needed": "basis.kind = ministerial_approval with basis.sha256",
                                 "field": "basis.kind",
                                 "mandate": head.spec.id,
                             }),
@@ -1101,7 +1211,26 @@ impl State {
                 ),
             ));
         }
-        let head = office.spec.role == Role::HeadOfRegion;
+        let role = office.spec.role;
+        if role.is_appointed() && mandate.holder.nip.is_none() {
+            return Err(ctx.invalid(
+                "mandate.holder.nip",
+                format!(
+                    "required for {}, an appointed official: the holder's 18-digit NIP",
+                    role.describe()
+                ),
+            ));
+        }
+        let Some(person) = mandate.holder.identity() else {
+            return Err(ctx.invalid(
+                "mandate.holder.person",
+                "a holder without a NIP needs a person id, the same in every mandate of that person",
+            ));
+        };
+        for key in &keys {
+            self.check_key_person(ctx, "keys", key.as_str(), &person)?;
+        }
+        let head = role == Role::HeadOfRegion;
         self.mandates.insert(
             id.clone(),
             Mandate {
@@ -1143,6 +1272,34 @@ impl State {
             }
         }
         Ok(())
+    }
+
+    /// One key is one person: a key already bound to another person's
+    /// mandate is not bound to `person`'s.
+    fn check_key_person(
+        &self,
+        ctx: &Ctx,
+        field: &str,
+        key: &str,
+        person: &str,
+    ) -> Result<(), Refusal> {
+        let other = self
+            .keys
+            .get(key)
+            .into_iter()
+            .flat_map(|k| &k.mandates)
+            .filter_map(|m| self.mandates.get(m))
+            .find_map(|m| m.spec.holder.identity().filter(|p| p != person));
+        match other {
+            Some(other) => Err(ctx.invalid(
+                field,
+                format!(
+                    "key {} belongs to {other}, not {person}: one key is one person's; generate a new key for this holder",
+                    short(key)
+                ),
+            )),
+            None => Ok(()),
+        }
     }
 
     fn bind_key(&mut self, mandate: &str, key: &str, touched: &mut Touched) {
@@ -1675,4 +1832,20 @@ fn check_budget(ctx: &Ctx, field: &str, budget: &Budget) -> Result<(), Refusal> 
 pub fn short(keyid: &str) -> String {
     let end = keyid.len().min(16);
     format!("{}…", &keyid[..end])
+}
+
+/// Whether each need can be given its own person from its candidates.
+fn distinct_persons<'a>(candidates: &[BTreeSet<&'a str>], taken: &mut BTreeSet<&'a str>) -> bool {
+    let Some((first, rest)) = candidates.split_first() else {
+        return true;
+    };
+    for person in first {
+        if taken.insert(person) {
+            if distinct_persons(rest, taken) {
+                return true;
+            }
+            taken.remove(person);
+        }
+    }
+    false
 }

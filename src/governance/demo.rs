@@ -104,8 +104,10 @@ impl Story {
         key: &'static str,
     ) {
         let mut holder = json!({"name": name});
-        if let Some(nip) = nip {
-            holder["nip"] = nip.into();
+        match nip {
+            Some(nip) => holder["nip"] = nip.into(),
+            // Elected holders have no NIP; each demo person has one key.
+            None => holder["person"] = key.into(),
         }
         let mut mandate = json!({
             "id": id, "office": office, "holder": holder, "kind": kind, "from": from,
@@ -979,8 +981,11 @@ pub async fn write(ledger: &Ledger, progress: bool) -> Result<u64, LedgerError> 
     } else {
         indicatif::ProgressBar::hidden()
     };
-    for step in &steps {
-        let envelope = seal_step(&origin, step);
+    for (index, step) in steps.iter().enumerate() {
+        let mut envelope = seal_step(&origin, step);
+        if index == 0 {
+            ledger.consent_to_genesis(&mut envelope)?;
+        }
         let verified = VerifiedEnvelope::check(envelope, &origin)
             .map_err(|e| LedgerError::AppendFailed(format!("demo statement: {e}")))?;
         ledger.submit(verified).await?;

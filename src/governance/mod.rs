@@ -59,6 +59,22 @@ impl StateFold {
     pub fn into_folded(self) -> Folded {
         self.folded
     }
+
+    /// The objects changed since this fold started, as projection rows
+    /// (from the empty state: every object of the state).
+    fn changed_objects(&self) -> Vec<ProjectedObject> {
+        self.changed
+            .iter()
+            .filter_map(|((kind, id), index)| {
+                Some(ProjectedObject {
+                    kind: (*kind).to_owned(),
+                    id: id.clone(),
+                    body: self.folded.state.object_json(kind, id)?,
+                    last_index: *index,
+                })
+            })
+            .collect()
+    }
 }
 
 impl Default for StateFold {
@@ -119,18 +135,7 @@ impl Fold for StateFold {
 impl BatchFold for StateFold {
     fn persist<'a>(&'a mut self, tx: &'a AppendTx) -> BoxFuture<'a, Result<(), LedgerError>> {
         Box::pin(async move {
-            let objects: Vec<ProjectedObject> = self
-                .changed
-                .iter()
-                .filter_map(|((kind, id), index)| {
-                    Some(ProjectedObject {
-                        kind: (*kind).to_owned(),
-                        id: id.clone(),
-                        body: self.folded.state.object_json(kind, id)?,
-                        last_index: *index,
-                    })
-                })
-                .collect();
+            let objects = self.changed_objects();
             tx.write_projection(self.folded.size, &objects).await?;
             Ok(())
         })
@@ -173,21 +178,75 @@ pub fn fold_stored(
     Ok(())
 }
 
+/// Keep a snapshot of the state every this many entries, so the state at
+/// any older size is a short fold from the nearest one.
+pub const SNAPSHOT_EVERY: u64 = 1024;
+/// State hashes remembered per tree size.
+const HASH_CACHE: usize = 4096;
+
+/// Why the state hash is not answered.
+#[derive(Debug, thiserror::Error)]
+pub enum StateHashError {
+    /// Another state hash is being computed; ask again shortly.
+    #[error("another state hash is being computed; ask again in a moment")]
+    Busy,
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Locks a mutex, taking the data even from one a panicking thread left
+/// poisoned: every value held here is replaced whole, never half-written.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 struct Shared {
     current: Mutex<Arc<Folded>>,
+    /// States at multiples of [`SNAPSHOT_EVERY`] entries (and the first
+    /// state installed past each), sharing structure with each other.
+    snapshots: Mutex<BTreeMap<u64, Arc<Folded>>>,
 }
 
 impl Shared {
     fn snapshot(&self) -> Arc<Folded> {
-        self.current.lock().map(|c| c.clone()).unwrap_or_default()
+        lock(&self.current).clone()
     }
 
     fn install(&self, folded: Folded) {
-        if let Ok(mut current) = self.current.lock()
-            && folded.size >= current.size
+        let folded = Arc::new(folded);
         {
-            *current = Arc::new(folded);
+            let mut current = lock(&self.current);
+            if folded.size < current.size {
+                return;
+            }
+            *current = folded.clone();
         }
+        self.remember(folded);
+    }
+
+    /// Keeps `folded` as a snapshot if it is the first one at or past its
+    /// multiple of [`SNAPSHOT_EVERY`].
+    fn remember(&self, folded: Arc<Folded>) {
+        let mut snapshots = lock(&self.snapshots);
+        let mark = folded.size / SNAPSHOT_EVERY * SNAPSHOT_EVERY;
+        let have = snapshots
+            .range(mark..)
+            .next()
+            .is_some_and(|(size, _)| *size < mark + SNAPSHOT_EVERY);
+        if !have {
+            snapshots.insert(folded.size, folded);
+        }
+    }
+
+    /// The latest snapshot at or before `size`.
+    fn before(&self, size: u64) -> Option<Arc<Folded>> {
+        lock(&self.snapshots)
+            .range(..=size)
+            .next_back()
+            .map(|(_, f)| f.clone())
     }
 }
 
@@ -197,37 +256,93 @@ pub struct Governance {
     store: Store,
     origin: String,
     shared: Arc<Shared>,
-    history: Arc<Mutex<Option<Arc<Folded>>>>,
+    hashes: Arc<Mutex<BTreeMap<u64, Hash>>>,
+    /// One state hash is computed at a time: anonymous requests must not
+    /// be able to occupy every core.
+    hashing: Arc<tokio::sync::Semaphore>,
+    hashes_computed: Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// Why the server will not start on a database.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The projection tables disagree with the entries.
+    #[error(
+        "the governance projection in the database does not match the log: {0}. It was changed behind the server, which will not trust it. Audit the log with `prasasti verify --database URL --vkey keys/ledger.vkey`, then rebuild the projection from the entries with `prasasti serve --rebuild-projection`"
+    )]
+    ProjectionMismatch(String),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<LoadError> for LedgerError {
+    fn from(e: LoadError) -> LedgerError {
+        match e {
+            LoadError::Store(e) => LedgerError::Store(e),
+            mismatch => LedgerError::WrongLedger(mismatch.to_string()),
+        }
+    }
 }
 
 impl Governance {
-    /// Loads the state from the projection in `store` and catches up with
-    /// the log (or replays the whole log when there is no projection).
-    pub async fn load(store: Store, origin: &str) -> Result<Governance, StoreError> {
-        let projection = store.projection().await?;
-        let head = store.head().await?.map_or(0, |h| h.size);
-        let mut folded = Folded::default();
-        if let Some(size) = projection.tree_size.filter(|s| *s <= head) {
-            for o in &projection.objects {
-                folded
-                    .state
-                    .load_object(&o.kind, &o.id, &o.body)
-                    .map_err(|e| {
-                        StoreError::Corrupt(format!("projection {} {}: {e}", o.kind, o.id))
-                    })?;
-            }
-            folded.size = size;
-        }
+    /// Replays the log's entries into the state (keeping snapshots on the
+    /// way) and checks that the stored projection agrees with them: rows
+    /// changed behind the server's back are never trusted. With `rebuild`,
+    /// a disagreeing projection is rewritten from the entries instead.
+    pub async fn load(store: Store, origin: &str) -> Result<Governance, LoadError> {
+        Governance::load_with(store, origin, false).await
+    }
+
+    /// [`load`](Self::load), rewriting a projection that disagrees with the entries.
+    pub async fn load_with(
+        store: Store,
+        origin: &str,
+        rebuild: bool,
+    ) -> Result<Governance, LoadError> {
         let governance = Governance {
             store,
             origin: origin.to_owned(),
             shared: Arc::new(Shared {
-                current: Mutex::new(Arc::new(folded)),
+                current: Mutex::new(Arc::new(Folded::default())),
+                snapshots: Mutex::new(BTreeMap::from([(0, Arc::new(Folded::default()))])),
             }),
-            history: Arc::new(Mutex::new(None)),
+            hashes: Arc::new(Mutex::new(BTreeMap::new())),
+            hashing: Arc::new(tokio::sync::Semaphore::new(1)),
+            hashes_computed: Arc::default(),
         };
-        governance.current().await?;
+        let projection = governance.store.projection().await?;
+        let head = governance.store.head().await?.map_or(0, |h| h.size);
+        let checked_size = projection.tree_size.unwrap_or(0).min(head);
+        let replayed = governance
+            .fold_up_to(StateFold::new(), checked_size, true)
+            .await?;
+        if let Some(size) = projection.tree_size {
+            let problem = if size > head {
+                Some(format!("it covers {size} entries but the log has {head}"))
+            } else {
+                projection_difference(&replayed.changed_objects(), &projection)
+            };
+            if let Some(problem) = problem {
+                if !rebuild {
+                    return Err(LoadError::ProjectionMismatch(problem));
+                }
+                tracing::warn!(%problem, "rebuilding the governance projection from the entries");
+                governance.rewrite_projection(&replayed).await?;
+            }
+        } else if rebuild {
+            governance.rewrite_projection(&replayed).await?;
+        }
+        let fold = governance.fold_up_to(replayed, head, true).await?;
+        governance.shared.install(fold.into_folded());
         Ok(governance)
+    }
+
+    async fn rewrite_projection(&self, replayed: &StateFold) -> Result<(), StoreError> {
+        let objects = replayed.changed_objects();
+        let tx = self.store.begin_append().await?;
+        tx.replace_projection(replayed.size(), &objects).await?;
+        tx.commit().await
     }
 
     /// Opens the ledger on `store` with the governance rules enforced on
@@ -255,7 +370,7 @@ impl Governance {
             return Ok(snapshot);
         }
         let fold = self
-            .fold_up_to(StateFold::from((*snapshot).clone()), head)
+            .fold_up_to(StateFold::from((*snapshot).clone()), head, true)
             .await?;
         let folded = fold.into_folded();
         self.shared.install(folded.clone());
@@ -263,13 +378,18 @@ impl Governance {
     }
 
     /// Folds the stored entries after `fold` up to `size`, a chunk at a time
-    /// on the blocking pool.
-    async fn fold_up_to(&self, mut fold: StateFold, size: u64) -> Result<StateFold, StoreError> {
+    /// on the blocking pool; with `remember`, keeps snapshots on the way.
+    async fn fold_up_to(
+        &self,
+        mut fold: StateFold,
+        size: u64,
+        remember: bool,
+    ) -> Result<StateFold, StoreError> {
         while fold.size() < size {
-            let rows = self
-                .store
-                .entries(fold.size(), (size - fold.size()).min(MAX_BATCH as u64))
-                .await?;
+            // Stop at each snapshot mark, so the snapshot is exact.
+            let next_mark = (fold.size() / SNAPSHOT_EVERY + 1) * SNAPSHOT_EVERY;
+            let until = size.min(next_mark).min(fold.size() + MAX_BATCH as u64);
+            let rows = self.store.entries(fold.size(), until - fold.size()).await?;
             if rows.is_empty() {
                 break;
             }
@@ -279,28 +399,103 @@ impl Governance {
             })
             .await
             .map_err(|e| StoreError::Corrupt(e.to_string()))??;
+            if remember && fold.size().is_multiple_of(SNAPSHOT_EVERY) {
+                self.shared.remember(Arc::new(fold.folded.clone()));
+            }
         }
         Ok(fold)
     }
 
-    /// The state after the first `size` entries (`size` at most the log's).
+    /// The state after the first `size` entries (`size` at most the log's):
+    /// the nearest snapshot before it, folded forward.
     pub async fn state_at(&self, size: u64) -> Result<Arc<Folded>, StoreError> {
         let current = self.current().await?;
         if size == current.size {
             return Ok(current);
         }
-        if let Ok(history) = self.history.lock()
-            && let Some(h) = history.as_ref().filter(|h| h.size == size)
-        {
-            return Ok(h.clone());
+        let start = self.shared.before(size).unwrap_or_default();
+        if start.size == size {
+            return Ok(start);
         }
-        let fold = self.fold_up_to(StateFold::new(), size).await?;
-        let folded = Arc::new(fold.into_folded());
-        if let Ok(mut history) = self.history.lock() {
-            *history = Some(folded.clone());
-        }
-        Ok(folded)
+        let fold = self
+            .fold_up_to(StateFold::from((*start).clone()), size, false)
+            .await?;
+        Ok(Arc::new(fold.into_folded()))
     }
+
+    /// The state hash after the first `size` entries (`size` at most the
+    /// log's). Each hash is computed once and remembered; one is computed at
+    /// a time. A request for an older size finding that work busy is told
+    /// so ([`StateHashError::Busy`]) instead of queueing, so no number of
+    /// requests can hold more than one core; requests for the current size
+    /// wait for it and share its result.
+    pub async fn state_hash(&self, size: u64) -> Result<Hash, StateHashError> {
+        if let Some(hash) = lock(&self.hashes).get(&size) {
+            return Ok(*hash);
+        }
+        let is_current = size == self.current().await?.size;
+        let _permit = if is_current {
+            self.hashing.acquire().await.ok()
+        } else {
+            self.hashing.try_acquire().ok()
+        }
+        .ok_or(StateHashError::Busy)?;
+        if let Some(hash) = lock(&self.hashes).get(&size) {
+            return Ok(*hash);
+        }
+        let folded = self.state_at(size).await?;
+        let hash = tokio::task::spawn_blocking(move || folded.state.hash())
+            .await
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.hashes_computed
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut hashes = lock(&self.hashes);
+        if hashes.len() >= HASH_CACHE {
+            hashes.pop_first();
+        }
+        hashes.insert(size, hash);
+        Ok(hash)
+    }
+
+    /// How many state hashes this process has computed (each is remembered).
+    pub fn hashes_computed(&self) -> u64 {
+        self.hashes_computed
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// What differs between the state replayed from the entries and the stored
+/// projection of the same size, if anything.
+fn projection_difference(
+    replayed: &[ProjectedObject],
+    projection: &crate::store::Projection,
+) -> Option<String> {
+    let mut expected: BTreeMap<(String, String), String> = replayed
+        .iter()
+        .cloned()
+        .map(|o| ((o.kind, o.id), o.body))
+        .collect();
+    for o in &projection.objects {
+        match expected.remove(&(o.kind.clone(), o.id.clone())) {
+            None => {
+                return Some(format!(
+                    "it holds {} {:?}, which the entries never made",
+                    o.kind, o.id
+                ));
+            }
+            Some(body) if body != o.body => {
+                return Some(format!(
+                    "its {} {:?} differs from the entries'",
+                    o.kind, o.id
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    expected
+        .into_keys()
+        .next()
+        .map(|(kind, id)| format!("it lacks {kind} {id:?}"))
 }
 
 impl Rules for Governance {

@@ -88,6 +88,18 @@ checked_string!(
     "an amount (an integer in decimal digits, no sign, no leading zero)"
 );
 checked_string!(
+    /// A civil servant's number (NIP, Nomor Induk Pegawai) in its one
+    /// spelling: 18 digits, no spaces — the birth date (YYYYMMDD), the
+    /// appointment month (YYYYMM), the sex (1 or 2) and a sequence number.
+    /// One spelling makes one person one NIP.
+    Nip,
+    |t| t.len() == 18
+        && t.bytes().all(|b| b.is_ascii_digit())
+        && NaiveDate::parse_from_str(&t[..8], "%Y%m%d").is_ok()
+        && matches!(&t[14..15], "1" | "2"),
+    "an 18-digit NIP without spaces (birth date, appointment month, sex 1 or 2, sequence)"
+);
+checked_string!(
     /// Free text: not blank, at most 8000 characters.
     Text,
     |t| !t.trim().is_empty() && t.chars().count() <= MAX_TEXT,
@@ -385,9 +397,42 @@ pub struct OfficeSpec {
 pub struct Holder {
     /// Full name.
     pub name: Text,
-    /// Civil-servant number (NIP), when the holder has one.
+    /// Civil-servant number (NIP), when the holder has one; required for
+    /// appointed officials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nip: Option<Text>,
+    pub nip: Option<Nip>,
+    /// For a holder without a NIP (an elected head, deputy or village
+    /// head): an identifier the registrars give the person, the same in
+    /// every mandate of that person, such as `sri-lestari-handayani`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<Id>,
+}
+
+impl Holder {
+    /// Who the holder is, for separation of duties: `nip:<NIP>` or
+    /// `person:<id>`; `None` if neither is given.
+    pub fn identity(&self) -> Option<String> {
+        match (&self.nip, &self.person) {
+            (Some(nip), _) => Some(format!("nip:{nip}")),
+            (None, Some(person)) => Some(format!("person:{person}")),
+            (None, None) => None,
+        }
+    }
+}
+
+impl Role {
+    /// Whether the office is filled by appointing a civil servant (who has
+    /// a NIP), rather than by election.
+    pub fn is_appointed(self) -> bool {
+        matches!(
+            self,
+            Role::Secretary
+                | Role::Planning
+                | Role::Inspectorate
+                | Role::OpdHead
+                | Role::SubDistrictHead
+        )
+    }
 }
 
 /// The legal basis of an act: a decree, a record, an approval.

@@ -35,7 +35,7 @@ fn fields(statement_type: &str) -> Option<Value> {
         "mandate.begin" => json!({
             "mandate": {
                 "id": "bappeda-2025", "office": "bappeda",
-                "holder": {"name": "<full name>", "nip": "<NIP, optional>"},
+                "holder": {"name": "<full name>", "nip": "<18-digit NIP: required for appointed officials>", "person": "<for an elected holder without NIP: a person id, the same in each of their mandates; else remove>"},
                 "kind": "definitive", "from": "2025-03-01", "until": "2030-03-01",
                 "basis": {"kind": "sk_bupati", "number": "<decree number>", "date": "2025-02-28", "sha256": SHA}
             },

@@ -12,6 +12,24 @@ pub const ENTRY_VERSION: u64 = 1;
 /// Largest index JSON numbers carry exactly (RFC 8785 numbers are doubles).
 pub const MAX_INDEX: u64 = (1 << 53) - 1;
 
+/// Largest entry in bytes: an entry bundle of tlog-tiles prefixes each
+/// entry with its length as a 16-bit number.
+pub const MAX_ENTRY_BYTES: usize = u16::MAX as usize;
+
+/// The length of the entry `envelope` would become at the largest index:
+/// `prev` and `recorded_at` have fixed widths, so only the index varies.
+pub fn largest_entry_len(envelope: &Envelope) -> usize {
+    Entry {
+        v: ENTRY_VERSION,
+        index: MAX_INDEX,
+        prev: "0".repeat(64),
+        recorded_at: "2000-01-01T00:00:00.000000Z".to_owned(),
+        envelope: envelope.clone(),
+    }
+    .to_bytes()
+    .len()
+}
+
 /// One entry of the log. Its canonical JSON is the Merkle leaf.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

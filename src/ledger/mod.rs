@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use self::entry::{Entry, format_time, parse_time};
 use self::rules::{Refusal, Rules};
-use self::statement::VerifiedEnvelope;
+use self::statement::{Envelope, VerifiedEnvelope};
 use crate::store::{AppendTx, NewEntry, Store, StoreError, StoredCheckpoint};
 use crate::tlog::checkpoint::Checkpoint;
 use crate::tlog::hash::{CompactRange, Hash, NodeId};
@@ -43,6 +43,16 @@ pub enum LedgerError {
     /// The rules above the log refuse the statement.
     #[error(transparent)]
     Refused(#[from] Refusal),
+    /// Entry 0 of a log must carry a DSSE signature by the ledger's own key:
+    /// the operator's consent to the genesis, so nobody else can claim a
+    /// fresh ledger.
+    #[error(
+        "entry 0 must be signed by the ledger's own key {keyid} as well (the operator's consent): prasasti sign --key keys/ledger.key genesis.json"
+    )]
+    GenesisWithoutLedgerSignature {
+        /// The ledger key's DSSE keyid.
+        keyid: String,
+    },
     /// A requested index or size is outside the log.
     #[error("{0}")]
     OutOfRange(String),
@@ -152,6 +162,14 @@ impl Ledger {
     /// The log's verifier key.
     pub fn verifier(&self) -> &NoteVerifier {
         &self.inner.verifier
+    }
+
+    /// Adds the ledger key's DSSE signature to an envelope: the operator's
+    /// consent that it may be entry 0 (the genesis). Only the operator, who
+    /// holds the ledger key, can do this; see [`LedgerError::GenesisWithoutLedgerSignature`].
+    pub fn consent_to_genesis(&self, envelope: &mut Envelope) -> Result<(), LedgerError> {
+        statement::cosign(envelope, self.inner.signer.signing_key())
+            .map_err(|e| LedgerError::AppendFailed(e.to_string()))
     }
 
     /// The database.
@@ -358,6 +376,9 @@ impl Inner {
             results.push(match outcome {
                 Outcome::Conflict { id, index } => Err(LedgerError::Conflict { id, index }),
                 Outcome::Refused(refusal) => Err(LedgerError::Refused(refusal)),
+                Outcome::Unconsented => Err(LedgerError::GenesisWithoutLedgerSignature {
+                    keyid: statement::keyid_of(self.verifier.verifying_key()),
+                }),
                 Outcome::Placed {
                     index,
                     leaf_hash,
@@ -424,6 +445,10 @@ impl Inner {
                 continue;
             }
             let index = range.size();
+            if index == 0 && !envelope.signers.contains(self.verifier.verifying_key()) {
+                outcomes.push(Pending::Unconsented);
+                continue;
+            }
             let entry = Entry {
                 v: entry::ENTRY_VERSION,
                 index,
@@ -514,6 +539,7 @@ impl Inner {
                 }
                 Pending::Conflict { id, index } => Outcome::Conflict { id, index },
                 Pending::Refused(refusal) => Outcome::Refused(refusal),
+                Pending::Unconsented => Outcome::Unconsented,
             });
         }
         Ok((placed, checkpoint, nodes.into_iter().collect()))
@@ -540,6 +566,7 @@ enum Pending {
     Existing(u64),
     Conflict { id: String, index: u64 },
     Refused(Refusal),
+    Unconsented,
 }
 
 enum Outcome {
@@ -554,6 +581,7 @@ enum Outcome {
         index: u64,
     },
     Refused(Refusal),
+    Unconsented,
 }
 
 /// Runs a whole transaction again when the database says a retry may succeed.

@@ -22,6 +22,10 @@ pub const MAX_ENVELOPE_BYTES: usize = 64 * 1024;
 pub const MAX_ID_LEN: usize = 128;
 /// Longest statement `type`.
 pub const MAX_TYPE_LEN: usize = 64;
+/// Most signatures on one envelope: more officials than any statement needs
+/// (registrar thresholds and approver quorums included), few enough that
+/// checking them costs little.
+pub const MAX_SIGNATURES: usize = 16;
 
 /// A DSSE envelope as it appears on the wire and inside entries.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -73,6 +77,14 @@ pub enum EnvelopeError {
     /// No signatures.
     #[error("the envelope has no signature")]
     NoSignature,
+    /// More than [`MAX_SIGNATURES`] signatures.
+    #[error("the envelope has {0} signatures; at most 16 are accepted")]
+    TooManySignatures(usize),
+    /// The entry wrapping the envelope would not fit a tile's entry bundle.
+    #[error(
+        "the entry for this envelope would be {0} bytes; an entry must fit in 65535 bytes (tlog-tiles entry bundles): make the statement smaller"
+    )]
+    EntryTooLarge(usize),
     /// A keyid is not 64 lowercase hex digits of a valid Ed25519 key.
     #[error("signature {position}: keyid must be 64 lowercase hex digits of an Ed25519 public key")]
     BadKeyId {
@@ -126,6 +138,8 @@ impl EnvelopeError {
             EnvelopeError::PayloadNotObject(_) => "malformed_payload",
             EnvelopeError::NotCanonical => "non_canonical_payload",
             EnvelopeError::NoSignature => "no_signature",
+            EnvelopeError::TooManySignatures(_) => "too_many_signatures",
+            EnvelopeError::EntryTooLarge(_) => "entry_too_large",
             EnvelopeError::BadKeyId { .. } => "malformed_keyid",
             EnvelopeError::BadSignatureEncoding { .. } => "malformed_signature",
             EnvelopeError::DuplicateKey { .. } => "duplicate_key",
@@ -239,31 +253,8 @@ impl VerifiedEnvelope {
         if canonical_json(&statement) != payload {
             return Err(EnvelopeError::NotCanonical);
         }
-        if envelope.signatures.is_empty() {
-            return Err(EnvelopeError::NoSignature);
-        }
-        let message = pae(PAYLOAD_TYPE, &payload);
-        let mut signers: Vec<VerifyingKey> = Vec::with_capacity(envelope.signatures.len());
-        for (position, s) in envelope.signatures.iter().enumerate() {
-            let key = parse_keyid(&s.keyid).ok_or(EnvelopeError::BadKeyId { position })?;
-            let sig = STANDARD
-                .decode(s.sig.as_bytes())
-                .ok()
-                .and_then(|b| Signature::from_slice(&b).ok())
-                .ok_or(EnvelopeError::BadSignatureEncoding { position })?;
-            if signers.contains(&key) {
-                return Err(EnvelopeError::DuplicateKey {
-                    keyid: s.keyid.clone(),
-                });
-            }
-            if verify_signatures {
-                key.verify_strict(&message, &sig)
-                    .map_err(|_| EnvelopeError::InvalidSignature {
-                        keyid: s.keyid.clone(),
-                    })?;
-            }
-            signers.push(key);
-        }
+        // The cheap checks come first: nothing is worth a signature check
+        // until the statement is for this ledger and fits the log.
         let field = |name: &'static str| statement.get(name).and_then(Value::as_str);
         let ledger = field("ledger").ok_or(EnvelopeError::InvalidField {
             field: "ledger",
@@ -289,6 +280,42 @@ impl VerifiedEnvelope {
                 problem: "required, a string of 1 to 128 characters of [A-Za-z0-9._:-]",
             })?
             .to_owned();
+        if envelope.signatures.is_empty() {
+            return Err(EnvelopeError::NoSignature);
+        }
+        if envelope.signatures.len() > MAX_SIGNATURES {
+            return Err(EnvelopeError::TooManySignatures(envelope.signatures.len()));
+        }
+        let entry_len = super::entry::largest_entry_len(&envelope);
+        if entry_len > super::entry::MAX_ENTRY_BYTES {
+            return Err(EnvelopeError::EntryTooLarge(entry_len));
+        }
+        let message = pae(PAYLOAD_TYPE, &payload);
+        let mut signers: Vec<VerifyingKey> = Vec::with_capacity(envelope.signatures.len());
+        let mut signatures = Vec::with_capacity(envelope.signatures.len());
+        for (position, s) in envelope.signatures.iter().enumerate() {
+            let key = parse_keyid(&s.keyid).ok_or(EnvelopeError::BadKeyId { position })?;
+            let sig = STANDARD
+                .decode(s.sig.as_bytes())
+                .ok()
+                .and_then(|b| Signature::from_slice(&b).ok())
+                .ok_or(EnvelopeError::BadSignatureEncoding { position })?;
+            if signers.contains(&key) {
+                return Err(EnvelopeError::DuplicateKey {
+                    keyid: s.keyid.clone(),
+                });
+            }
+            signers.push(key);
+            signatures.push(sig);
+        }
+        if verify_signatures {
+            for ((key, sig), s) in signers.iter().zip(&signatures).zip(&envelope.signatures) {
+                key.verify_strict(&message, sig)
+                    .map_err(|_| EnvelopeError::InvalidSignature {
+                        keyid: s.keyid.clone(),
+                    })?;
+            }
+        }
         Ok(VerifiedEnvelope {
             envelope,
             statement,

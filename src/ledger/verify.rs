@@ -260,6 +260,12 @@ pub async fn verify_with(
                 )));
             }
             last_time = time;
+            if index == 0 && !envelope.signers.contains(options.verifier.verifying_key()) {
+                return Err(bad(
+                    "the genesis is not signed by the ledger's own key: the operator never consented to it"
+                        .into(),
+                ));
+            }
             if !seen_ids.insert(envelope.statement_id.clone()) {
                 return Err(bad(format!(
                     "statement id {:?} was already used",
@@ -393,25 +399,70 @@ pub fn http_client() -> Result<reqwest::Client, VerifyError> {
         .map_err(VerifyError::Fetch)
 }
 
-/// GETs `url` with the shared client; any status but 2xx is an error.
+/// Largest HTTP answer the auditor reads: a full entry tile of the largest
+/// entries (256 × (2 + 65,535) bytes) fits with room to spare.
+pub const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+/// How often a `503` with `Retry-After` is asked again before giving up.
+const BUSY_RETRIES: u32 = 30;
+
+/// GETs `url` with the shared client; any status but 2xx is an error. A
+/// server that answers `503` with `Retry-After` is asked again after that
+/// many seconds (at most 10, up to 30 times); an answer larger than
+/// [`MAX_RESPONSE_BYTES`] is refused without reading it all.
 pub async fn http_get(url: &str) -> Result<Vec<u8>, VerifyError> {
     let client = http_client()?;
-    let response = client
-        .get(url)
-        .send()
-        .await
-        .map_err(|e| VerifyError::Fetch(format!("{url}: {e}")))?;
+    let mut tries = 0;
+    let mut response = loop {
+        let response = client
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| VerifyError::Fetch(format!("{url}: {e}")))?;
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        match retry_after {
+            Some(seconds)
+                if response.status() == reqwest::StatusCode::SERVICE_UNAVAILABLE
+                    && tries < BUSY_RETRIES =>
+            {
+                tries += 1;
+                tokio::time::sleep(Duration::from_secs(seconds.clamp(1, 10))).await;
+            }
+            _ => break response,
+        }
+    };
     if !response.status().is_success() {
         return Err(VerifyError::Fetch(format!(
             "{url}: HTTP {}",
             response.status()
         )));
     }
-    Ok(response
-        .bytes()
+    let too_large = || {
+        VerifyError::Fetch(format!(
+            "{url}: the answer is larger than {MAX_RESPONSE_BYTES} bytes"
+        ))
+    };
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_RESPONSE_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
         .await
         .map_err(|e| VerifyError::Fetch(format!("{url}: {e}")))?
-        .to_vec())
+    {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// Reads the log tile by tile, ahead of the verification.

@@ -356,16 +356,9 @@ impl Store {
         };
         match meta::Entity::insert(row).exec(&self.db).await {
             Ok(_) => Ok(value.to_owned()),
-            // Another server recorded it first: theirs stands.
-            Err(e)
-                if matches!(
-                    e.sql_err(),
-                    Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-                ) =>
-            {
-                self.meta(name).await?.ok_or(StoreError::Db(e))
-            }
-            Err(e) => Err(e.into()),
+            // Another server recorded it first (a unique key or, on SQLite,
+            // the append-only insert guard refused ours): theirs stands.
+            Err(e) => self.meta(name).await?.ok_or(StoreError::Db(e)),
         }
     }
 
@@ -651,6 +644,18 @@ impl AppendTx {
         .exec(&self.tx)
         .await?;
         Ok(())
+    }
+
+    /// Replaces the whole projection with `objects`, covering `tree_size` entries.
+    pub async fn replace_projection(
+        &self,
+        tree_size: u64,
+        objects: &[ProjectedObject],
+    ) -> Result<(), StoreError> {
+        governance_object::Entity::delete_many()
+            .exec(&self.tx)
+            .await?;
+        self.write_projection(tree_size, objects).await
     }
 
     /// Commits; the append is durable when this returns.

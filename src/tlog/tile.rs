@@ -135,6 +135,11 @@ impl Tile {
                 .and_then(|n| n.checked_add(value))
                 .ok_or(TilePathError("index too large"))?;
         }
+        // Every node a tile can name must have an index: no wrapping.
+        index
+            .checked_mul(TILE_WIDTH)
+            .and_then(|start| start.checked_add(TILE_WIDTH))
+            .ok_or(TilePathError("index too large"))?;
         let tile = Tile { kind, index, width };
         if tile.path() != path {
             return Err(TilePathError("not the canonical spelling of this tile"));
@@ -215,6 +220,20 @@ mod tests {
         assert_eq!(encode_index(5), "005");
         assert_eq!(encode_index(0), "000");
         assert_eq!(encode_index(1000), "x001/000");
+    }
+
+    #[test]
+    fn indices_whose_nodes_overflow_are_refused() {
+        // 72057594037927935 * 256 fits in u64 but the tile's end does not;
+        // the next index would wrap to tile 0.
+        for path in [
+            "0/x072/x057/x594/x037/x927/935",
+            "0/x072/x057/x594/x037/x927/936",
+            "entries/x999/x999/x999/x999/x999/x999/999",
+        ] {
+            assert!(Tile::parse_path(path).is_err(), "{path}");
+        }
+        assert!(Tile::parse_path("0/x072/x057/x594/x037/x927/934").is_ok());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! and Atom feeds of new entries, for the whole ledger and per programme.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde::Serialize;
@@ -161,6 +161,15 @@ fn csv<T: Serialize>(rows: &[T]) -> String {
             text.to_owned()
         }
     }
+    // Text from statements that a spreadsheet would run as a formula is
+    // prefixed with an apostrophe (OWASP, CSV injection).
+    fn text_field(text: &str) -> String {
+        if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            field(&format!("'{text}"))
+        } else {
+            field(text)
+        }
+    }
     let objects: Vec<serde_json::Map<String, serde_json::Value>> = rows
         .iter()
         .filter_map(|r| match serde_json::to_value(r) {
@@ -183,7 +192,7 @@ fn csv<T: Serialize>(rows: &[T]) -> String {
         let line = columns
             .iter()
             .map(|c| match o.get(c) {
-                Some(serde_json::Value::String(s)) => field(s),
+                Some(serde_json::Value::String(s)) => text_field(s),
                 Some(serde_json::Value::Null) | None => String::new(),
                 Some(v) => field(&v.to_string()),
             })
@@ -193,6 +202,44 @@ fn csv<T: Serialize>(rows: &[T]) -> String {
         out.push_str("\r\n");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn csv_cells_that_spreadsheets_would_run_are_defused() {
+        #[derive(serde::Serialize)]
+        struct Row {
+            a: &'static str,
+            n: i64,
+        }
+        let rows = [
+            Row {
+                a: "=HYPERLINK(\"http://x\")",
+                n: -1,
+            },
+            Row { a: "+1", n: 2 },
+            Row {
+                a: "@SUM(A1)",
+                n: 3,
+            },
+            Row { a: "\tx", n: 4 },
+            Row { a: "-2+3", n: 5 },
+            Row {
+                a: "Rp 1.000",
+                n: 6,
+            },
+        ];
+        let text = super::csv(&rows);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "a,n");
+        assert_eq!(lines[1], "\"'=HYPERLINK(\"\"http://x\"\")\",-1");
+        assert_eq!(lines[2], "'+1,2");
+        assert_eq!(lines[3], "'@SUM(A1),3");
+        assert_eq!(lines[4], "'\tx,4");
+        assert_eq!(lines[5], "'-2+3,5");
+        assert_eq!(lines[6], "Rp 1.000,6");
+    }
 }
 
 fn download(kind: &'static str, name: &str, body: String) -> Response {
@@ -264,16 +311,15 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn site_base(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || ".:-[]".contains(c))
-        })
-        .unwrap_or("localhost");
-    format!("http://{host}")
+/// The base of links in feeds: the configured public address, or nothing
+/// (links relative to the site's root). Never the request's `Host` header,
+/// which any client can set.
+fn site_base(public: &super::PublicUrl) -> String {
+    public
+        .0
+        .as_deref()
+        .map(|url| url.trim_end_matches('/').to_owned())
+        .unwrap_or_default()
 }
 
 fn atom(base: &str, origin: &str, feed: &str, title: &str, rows: &[StoredEntry]) -> Response {
@@ -320,7 +366,10 @@ fn atom(base: &str, origin: &str, feed: &str, title: &str, rows: &[StoredEntry])
 }
 
 /// `GET /feed.atom`: the newest entries of the ledger.
-pub(super) async fn ledger_feed(State(ledger): State<Ledger>, headers: HeaderMap) -> Response {
+pub(super) async fn ledger_feed(
+    State(ledger): State<Ledger>,
+    State(public): State<super::PublicUrl>,
+) -> Response {
     let size = match ledger.latest_checkpoint().await {
         Ok(c) => c.tree_size,
         Err(e) => return failed(e),
@@ -331,7 +380,7 @@ pub(super) async fn ledger_feed(State(ledger): State<Ledger>, headers: HeaderMap
         Err(e) => return failed(e),
     };
     atom(
-        &site_base(&headers),
+        &site_base(&public),
         ledger.origin(),
         "feed.atom",
         "prasasti: entri baru / new entries",
@@ -344,7 +393,7 @@ pub(super) async fn programme_feed(
     State(ledger): State<Ledger>,
     State(governance): State<Governance>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    State(public): State<super::PublicUrl>,
 ) -> Response {
     let folded = match governance.current().await {
         Ok(f) => f,
@@ -369,7 +418,7 @@ pub(super) async fn programme_feed(
     }
     let title = format!("prasasti: {}", programme.spec.title);
     atom(
-        &site_base(&headers),
+        &site_base(&public),
         ledger.origin(),
         &format!("program/{id}/feed.atom"),
         &title,

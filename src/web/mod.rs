@@ -22,13 +22,20 @@ pub const STYLESHEET: &str = include_str!("site.css");
 /// The in-browser verifier of the Verifikasi page.
 pub const VERIFY_SCRIPT: &str = include_str!("verify.js");
 
-/// The site's routes, for any application state that holds the ledger and
-/// its governance.
+/// The address the public reaches the site at (such as
+/// `https://prasasti.karanganyarkab.go.id`), for absolute links in feeds;
+/// `None` makes them relative to the site's root.
+#[derive(Clone, Debug, Default)]
+pub struct PublicUrl(pub Option<String>);
+
+/// The site's routes, for any application state that holds the ledger, its
+/// governance and the public address.
 pub fn router<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     Ledger: FromRef<S>,
     Governance: FromRef<S>,
+    PublicUrl: FromRef<S>,
 {
     Router::new()
         .route("/", get(pages::home))

@@ -161,13 +161,30 @@ pub fn signed(id: &str) -> Envelope {
     seal(&document(id), &official(1))
 }
 
+/// The settings of test servers: tests post many entries from one
+/// address, so there is no submission budget.
+pub fn test_config() -> prasasti::api::ServerConfig {
+    prasasti::api::ServerConfig {
+        limits: prasasti::api::Limits {
+            submissions_per_minute: 0,
+            ..Default::default()
+        },
+        public_url: None,
+    }
+}
+
 /// Opens the ledger with its governance rules on `db`.
 pub async fn open_app(db: &TestDb) -> AppState {
+    open_app_with(db, test_config()).await
+}
+
+/// Opens the ledger with its governance rules on `db`, with `config`.
+pub async fn open_app_with(db: &TestDb, config: prasasti::api::ServerConfig) -> AppState {
     let store = Store::connect(&db.url).await.expect("open store");
     let (ledger, governance) = Governance::open_ledger(store, ledger_key())
         .await
         .expect("open ledger");
-    AppState { ledger, governance }
+    AppState::with_config(ledger, governance, config)
 }
 
 /// A served ledger holding the whole demonstration story.
@@ -179,10 +196,17 @@ pub async fn demo_app(db: TestDb) -> TestApp {
     app
 }
 
+/// Adds the test ledger key's signature: the operator's consent to a genesis.
+pub fn consented(mut envelope: Envelope) -> Envelope {
+    prasasti::ledger::statement::cosign(&mut envelope, ledger_key().signing_key())
+        .expect("co-sign");
+    envelope
+}
+
 /// Writes the test genesis into an empty ledger.
 pub async fn write_genesis(ledger: &Ledger) {
-    let envelope =
-        VerifiedEnvelope::check(seal(&genesis(), &official(1)), ORIGIN).expect("genesis");
+    let envelope = VerifiedEnvelope::check(consented(seal(&genesis(), &official(1))), ORIGIN)
+        .expect("genesis");
     ledger.submit(envelope).await.expect("genesis appended");
 }
 
@@ -204,9 +228,21 @@ impl TestApp {
         app
     }
 
+    /// A served ledger holding the test genesis, with `config`.
+    pub async fn spawn_with(db: TestDb, config: prasasti::api::ServerConfig) -> TestApp {
+        let state = open_app_with(&db, config).await;
+        let app = TestApp::serve(db, state).await;
+        write_genesis(&app.ledger).await;
+        app
+    }
+
     /// A served ledger with no entry at all.
     pub async fn spawn_empty(db: TestDb) -> TestApp {
         let state = open_app(&db).await;
+        TestApp::serve(db, state).await
+    }
+
+    async fn serve(db: TestDb, state: AppState) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
