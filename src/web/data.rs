@@ -204,44 +204,6 @@ fn csv<T: Serialize>(rows: &[T]) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn csv_cells_that_spreadsheets_would_run_are_defused() {
-        #[derive(serde::Serialize)]
-        struct Row {
-            a: &'static str,
-            n: i64,
-        }
-        let rows = [
-            Row {
-                a: "=HYPERLINK(\"http://x\")",
-                n: -1,
-            },
-            Row { a: "+1", n: 2 },
-            Row {
-                a: "@SUM(A1)",
-                n: 3,
-            },
-            Row { a: "\tx", n: 4 },
-            Row { a: "-2+3", n: 5 },
-            Row {
-                a: "Rp 1.000",
-                n: 6,
-            },
-        ];
-        let text = super::csv(&rows);
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "a,n");
-        assert_eq!(lines[1], "\"'=HYPERLINK(\"\"http://x\"\")\",-1");
-        assert_eq!(lines[2], "'+1,2");
-        assert_eq!(lines[3], "'@SUM(A1),3");
-        assert_eq!(lines[4], "'\tx,4");
-        assert_eq!(lines[5], "'-2+3,5");
-        assert_eq!(lines[6], "Rp 1.000,6");
-    }
-}
-
 fn download(kind: &'static str, name: &str, body: String) -> Response {
     let disposition = format!("attachment; filename=\"{name}\"");
     let mut response = (
@@ -424,4 +386,42 @@ pub(super) async fn programme_feed(
         &title,
         &rows,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn csv_cells_that_spreadsheets_would_run_are_defused() {
+        #[derive(serde::Serialize)]
+        struct Row {
+            a: &'static str,
+            n: i64,
+        }
+        let rows = [
+            Row {
+                a: "=HYPERLINK(\"http://x\")",
+                n: -1,
+            },
+            Row { a: "+1", n: 2 },
+            Row {
+                a: "@SUM(A1)",
+                n: 3,
+            },
+            Row { a: "\tx", n: 4 },
+            Row { a: "-2+3", n: 5 },
+            Row {
+                a: "Rp 1.000",
+                n: 6,
+            },
+        ];
+        let text = super::csv(&rows);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "a,n");
+        assert_eq!(lines[1], "\"'=HYPERLINK(\"\"http://x\"\")\",-1");
+        assert_eq!(lines[2], "'+1,2");
+        assert_eq!(lines[3], "'@SUM(A1),3");
+        assert_eq!(lines[4], "'\tx,4");
+        assert_eq!(lines[5], "'-2+3,5");
+        assert_eq!(lines[6], "Rp 1.000,6");
+    }
 }
