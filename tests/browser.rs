@@ -312,6 +312,14 @@ async fn a_visitor_verifies_in_the_browser_and_catches_a_forged_proof_and_a_roll
 
     let steps = browser.verify(&site, 60, "verifikasi-first-visit").await;
     all_pass(&steps);
+    // The visitor sees the statement that was checked, and the key's fingerprint.
+    let shown = browser
+        .script("return [document.getElementById('verified').hidden, document.getElementById('verified-summary').textContent, document.getElementById('verified-statement').textContent, document.getElementById('key-fingerprint').textContent]")
+        .await;
+    assert_eq!(shown[0], false, "{shown}");
+    assert!(shown[1].as_str().unwrap().starts_with("#60 · "), "{shown}");
+    assert!(shown[2].as_str().unwrap().contains("\"type\""), "{shown}");
+    assert_eq!(shown[3].as_str().unwrap().split(' ').count(), 8, "{shown}");
     // The log grows; the next visit checks it is consistent with the first.
     let old = app.ledger.latest_checkpoint().await.unwrap();
     for i in 0..7 {
@@ -391,5 +399,13 @@ async fn a_visitor_verifies_in_the_browser_and_catches_a_forged_proof_and_a_roll
         .script("return document.getElementById('verify-done').textContent")
         .await;
     assert!(text.as_str().unwrap().contains("Stopped"), "{text}");
+    // It is not the key this browser used for the log before: a warning.
+    let warning = browser
+        .script("const w = document.getElementById('key-warning'); return w.hidden ? '' : w.textContent")
+        .await;
+    assert!(
+        warning.as_str().unwrap().starts_with("WARNING"),
+        "{warning}"
+    );
     browser.screenshot("verify-wrong-key").await;
 }

@@ -96,7 +96,7 @@ fn sign_makes_envelopes_and_cosignatures_that_verify() {
     )
     .unwrap();
     let out = prasasti(
-        &["sign", "--key", "officials/bupati.key", "s.json"],
+        &["sign", "--yes", "--key", "officials/bupati.key", "s.json"],
         dir.path(),
     );
     assert!(out.status.success(), "{}", text(&out));
@@ -111,7 +111,7 @@ fn sign_makes_envelopes_and_cosignatures_that_verify() {
     );
 
     let out = prasasti(
-        &["sign", "--key", "officials/sekda.key", "e1.json"],
+        &["sign", "--yes", "--key", "officials/sekda.key", "e1.json"],
         dir.path(),
     );
     assert!(out.status.success(), "{}", text(&out));
@@ -130,11 +130,55 @@ fn sign_makes_envelopes_and_cosignatures_that_verify() {
     )
     .unwrap();
     let out = prasasti(
-        &["sign", "--key", "officials/bupati.key", "bad.json"],
+        &["sign", "--yes", "--key", "officials/bupati.key", "bad.json"],
         dir.path(),
     );
     assert!(!out.status.success());
     assert!(text(&out).contains("\"ledger\""), "{}", text(&out));
+
+    // The co-signer is shown what they sign, and asked.
+    let out = prasasti(
+        &["sign", "--key", "officials/sekda.key", "e1.json"],
+        dir.path(),
+    );
+    assert!(!out.status.success(), "signed without confirmation");
+    assert!(text(&out).contains("Sapa Warga"), "{}", text(&out));
+    assert!(text(&out).contains("--yes"), "{}", text(&out));
+    // A statement for another ledger, or another payload type, is refused.
+    let out = prasasti(
+        &[
+            "sign",
+            "--yes",
+            "--ledger",
+            "other.example/ledger",
+            "--key",
+            "officials/sekda.key",
+            "e1.json",
+        ],
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("not \"other.example/ledger\""),
+        "{}",
+        text(&out)
+    );
+    let mut foreign: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("e1.json")).unwrap()).unwrap();
+    foreign["payloadType"] = json!("application/vnd.in-toto+json");
+    std::fs::write(dir.path().join("foreign.json"), foreign.to_string()).unwrap();
+    let out = prasasti(
+        &[
+            "sign",
+            "--yes",
+            "--key",
+            "officials/sekda.key",
+            "foreign.json",
+        ],
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("payloadType"), "{}", text(&out));
 }
 
 #[cfg(unix)]
@@ -237,7 +281,14 @@ async fn submit_verify_and_check_proof_from_the_command_line() {
     statement["document"] = json!({"id": "perbup-12-2026", "kind": "Perbup", "number": "12/2026",
         "title": "Peraturan Bupati tentang Satu Data", "date": "2026-03-02", "sha256": "cd".repeat(32)});
     std::fs::write(dir.path().join("s.json"), statement.to_string()).unwrap();
-    let out = run(s(&["sign", "--key", "officials/inspektur.key", "s.json"])).await;
+    let out = run(s(&[
+        "sign",
+        "--yes",
+        "--key",
+        "officials/inspektur.key",
+        "s.json",
+    ]))
+    .await;
     std::fs::write(dir.path().join("e.json"), &out.stdout).unwrap();
     // The inspector is no registrar: the refusal says what to do.
     let out = run(s(&["submit", "--server", &base, "e.json"])).await;
@@ -253,7 +304,14 @@ async fn submit_verify_and_check_proof_from_the_command_line() {
     std::fs::write(&key_file, registrar.to_private_string()).unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let out = run(s(&["sign", "--key", "officials/registrar.key", "e.json"])).await;
+    let out = run(s(&[
+        "sign",
+        "--yes",
+        "--key",
+        "officials/registrar.key",
+        "e.json",
+    ]))
+    .await;
     assert!(out.status.success(), "{}", text(&out));
     std::fs::write(dir.path().join("e.json"), &out.stdout).unwrap();
     let out = run(s(&[

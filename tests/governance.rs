@@ -539,6 +539,30 @@ async fn approving_a_superseded_report_is_refused() {
     .await;
 }
 
+/// `prasasti verify --database URL` with `extra` arguments: whether it
+/// passed, and what it said.
+async fn cli_verify(url: &str, extra: &[&str]) -> (bool, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let vkey = dir.path().join("ledger.vkey");
+    std::fs::write(&vkey, ledger_key().verifier().to_vkey_string()).unwrap();
+    let mut command = std::process::Command::new(binary());
+    command
+        .args(["verify", "--database", url, "--vkey"])
+        .arg(&vkey)
+        .arg("--state")
+        .arg(dir.path().join("state"))
+        .args(extra);
+    let out = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), said)
+}
+
 /// Appends through the core ledger alone, skipping the governance rules, as
 /// someone writing into the database behind the server would.
 async fn append_behind_the_rules(url: &str, envelope: &Value) {
@@ -576,6 +600,11 @@ async fn verify_replays_the_rules_and_reports_an_entry_written_behind_them() {
         let wahyu = key("wahyu");
         assert!(flagged.flags.len() >= 3, "{:?}", flagged.flags);
         assert!(flagged.flags.iter().all(|f| f.keyid == wahyu && f.revoked_by == revoked_by));
+        // The command line lists the flags and passes; --strict fails on them.
+        let (passed, said) = cli_verify(&app.db.url, &[]).await;
+        assert!(passed && said.contains("FLAG: entry"), "{said}");
+        let (passed, said) = cli_verify(&app.db.url, &["--strict"]).await;
+        assert!(!passed && said.contains("--strict"), "{said}");
         // The projection reloads into the same state.
         let reloaded =
             Governance::load(Store::open(&app.db.url).await.unwrap(), ORIGIN)

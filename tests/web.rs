@@ -236,3 +236,50 @@ async fn downloads_and_feeds_carry_the_same_data() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feed_links_come_from_the_configured_public_url_never_the_host_header() {
+    let db = TestDb::sqlite();
+    let mut config = test_config();
+    config.public_url = Some("https://prasasti.karanganyar.example/".into());
+    let app = TestApp::spawn_with(db, config).await;
+    let feed = app
+        .client
+        .get(format!("{}/feed.atom", app.base))
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!feed.contains("evil.example"), "{feed}");
+    assert!(
+        feed.contains("href=\"https://prasasti.karanganyar.example/ledger/0\""),
+        "{feed}"
+    );
+    // Without one, links are relative to the site's root.
+    let plain = TestApp::spawn(TestDb::sqlite()).await;
+    let feed = plain
+        .client
+        .get(format!("{}/feed.atom", plain.base))
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !feed.contains("evil.example") && feed.contains("href=\"/ledger/0\""),
+        "{feed}"
+    );
+    // Pages vary by language.
+    let page = plain.get("/").await;
+    assert!(
+        page.headers()["vary"]
+            .to_str()
+            .unwrap()
+            .contains("Accept-Language")
+    );
+}

@@ -57,10 +57,17 @@ pub enum Command {
         out: PathBuf,
     },
     /// Sign a statement (printing a DSSE envelope), or co-sign an envelope.
+    /// Shows the statement first and asks before signing.
     Sign {
         /// The signer's private key file.
         #[arg(long)]
         key: PathBuf,
+        /// Refuse a statement for any ledger but this origin.
+        #[arg(long)]
+        ledger: Option<String>,
+        /// Sign without asking (for scripts; without a terminal it is required).
+        #[arg(long)]
+        yes: bool,
         /// A statement JSON object, or an envelope to add a signature to.
         file: PathBuf,
     },
@@ -158,6 +165,12 @@ pub enum Command {
         /// Where to remember the last trusted checkpoint.
         #[arg(long)]
         state: Option<PathBuf>,
+        /// Fail as well when an entry was signed with a key after the time
+        /// it was declared compromised (by default such entries are listed
+        /// as FLAGs and the audit passes: the rules let the key sign until
+        /// its revocation was recorded).
+        #[arg(long)]
+        strict: bool,
     },
     /// Check a c2sp.org/tlog-proof bundle for an entry, offline.
     CheckProof {
@@ -197,7 +210,12 @@ pub async fn run(cli: Cli) -> Result<()> {
             println!("keyid (in envelopes): {keyid}");
             Ok(())
         }
-        Command::Sign { key, file } => sign(&key, &file),
+        Command::Sign {
+            key,
+            ledger,
+            yes,
+            file,
+        } => sign(&key, ledger.as_deref(), yes, &file),
         Command::Submit { server, vkey, file } => submit(&server, vkey.as_deref(), &file).await,
         Command::Serve {
             listen,
@@ -250,7 +268,8 @@ pub async fn run(cli: Cli) -> Result<()> {
             database,
             vkey,
             state,
-        } => verify_cmd(server, database, &vkey, state).await,
+            strict,
+        } => verify_cmd(server, database, &vkey, state, strict).await,
         Command::CheckProof { vkey, proof, entry } => check_proof(&vkey, &proof, &entry),
     }
 }
@@ -291,7 +310,7 @@ fn read_verifier(path: &Path) -> Result<NoteVerifier> {
         .with_context(|| format!("{} is not a verifier key", path.display()))
 }
 
-fn sign(key_path: &Path, file: &Path) -> Result<()> {
+fn sign(key_path: &Path, ledger: Option<&str>, yes: bool, file: &Path) -> Result<()> {
     let signer = keys::load_signing_key(key_path)?;
     let text = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let value: Value =
@@ -302,21 +321,133 @@ fn sign(key_path: &Path, file: &Path) -> Result<()> {
             file.display()
         );
     };
-    let envelope = if object.contains_key("payloadType") {
-        let mut envelope: Envelope = serde_json::from_value(Value::Object(object))
+    let keyid = statement::keyid_of(&signer.signing_key().verifying_key());
+    // What is about to be signed, decoded: co-signers see exactly the
+    // statement the first signer signed.
+    let (existing, statement) = if object.contains_key("payloadType") {
+        let envelope: Envelope = serde_json::from_value(Value::Object(object))
             .with_context(|| format!("{} is not a DSSE envelope", file.display()))?;
-        statement::cosign(&mut envelope, signer.signing_key())?;
-        envelope
-    } else {
-        for field in ["type", "id", "ledger"] {
-            if !object.get(field).is_some_and(Value::is_string) {
-                bail!("the statement needs a string field {field:?}");
-            }
+        if envelope.payload_type != statement::PAYLOAD_TYPE {
+            bail!(
+                "the envelope's payloadType is {:?}, not a prasasti statement ({}); refusing to sign it",
+                envelope.payload_type,
+                statement::PAYLOAD_TYPE
+            );
         }
-        statement::seal(&object, signer.signing_key())
+        let payload = base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            envelope.payload.as_bytes(),
+        )
+        .context("the envelope's payload is not base64")?;
+        let Ok(Value::Object(statement)) = serde_json::from_slice(&payload) else {
+            bail!("the envelope's payload is not a JSON object");
+        };
+        if statement::canonical_json(&statement) != payload {
+            bail!(
+                "the envelope's payload is not in canonical form; it was not made by prasasti sign"
+            );
+        }
+        (Some(envelope), statement)
+    } else {
+        (None, object)
+    };
+    for field in ["type", "id", "ledger"] {
+        if !statement.get(field).is_some_and(Value::is_string) {
+            bail!("the statement needs a string field {field:?}");
+        }
+    }
+    let origin = statement["ledger"].as_str().unwrap_or_default();
+    if let Some(expected) = ledger
+        && origin != expected
+    {
+        bail!("the statement is for ledger {origin:?}, not {expected:?}; refusing to sign it");
+    }
+    if let Some(envelope) = &existing
+        && envelope.signatures.iter().any(|s| s.keyid == keyid)
+    {
+        eprintln!("this key has already signed the envelope; nothing to add");
+    }
+    eprint!(
+        "{}",
+        describe_for_signing(&statement, existing.as_ref(), signer.name(), &keyid)
+    );
+    if !yes {
+        confirm("Sign this statement?")?;
+    }
+    let envelope = match existing {
+        Some(mut envelope) => {
+            statement::cosign(&mut envelope, signer.signing_key())?;
+            envelope
+        }
+        None => statement::seal(&statement, signer.signing_key()),
     };
     println!("{}", serde_json::to_string_pretty(&envelope)?);
     Ok(())
+}
+
+/// The statement as a signer should read it before signing.
+fn describe_for_signing(
+    statement: &serde_json::Map<String, Value>,
+    envelope: Option<&Envelope>,
+    key_name: &str,
+    keyid: &str,
+) -> String {
+    let field = |name: &str| statement[name].as_str().unwrap_or_default().to_owned();
+    let mut rest = statement.clone();
+    for name in ["type", "id", "ledger"] {
+        rest.remove(name);
+    }
+    let mut out = format!(
+        "You are about to sign, with key {key_name} ({}…):\n  ledger: {}\n  type:   {}\n  id:     {}\n",
+        &keyid[..16],
+        field("ledger"),
+        field("type"),
+        field("id"),
+    );
+    for line in serde_json::to_string_pretty(&Value::Object(rest))
+        .unwrap_or_default()
+        .lines()
+    {
+        out.push_str("  ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    let digest = crate::tlog::hash::sha256(&statement::canonical_json(statement));
+    out.push_str(&format!(
+        "  SHA-256 of the statement: {}\n",
+        digest.to_hex()
+    ));
+    match envelope {
+        Some(e) => {
+            let signers: Vec<String> = e
+                .signatures
+                .iter()
+                .map(|s| format!("{}…", &s.keyid.get(..16).unwrap_or(&s.keyid)))
+                .collect();
+            out.push_str(&format!("  already signed by: {}\n", signers.join(", ")));
+        }
+        None => out.push_str("  nobody has signed it yet\n"),
+    }
+    out
+}
+
+/// Asks a yes/no question on the terminal; without a terminal, refuses.
+fn confirm(question: &str) -> Result<()> {
+    use std::io::{BufRead as _, IsTerminal as _, Write as _};
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "not signing without confirmation: there is no terminal to ask on; add --yes to sign from a script"
+        );
+    }
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if matches!(answer.trim(), "y" | "Y" | "yes" | "ya" | "Ya") {
+        Ok(())
+    } else {
+        bail!("not signed")
+    }
 }
 
 async fn submit(server: &str, vkey: Option<&Path>, file: &Path) -> Result<()> {
@@ -621,6 +752,7 @@ async fn verify_cmd(
     database: Option<String>,
     vkey: &Path,
     state: Option<PathBuf>,
+    strict: bool,
 ) -> Result<()> {
     let verifier = read_verifier(vkey)?;
     let source = match (server, database) {
@@ -701,6 +833,12 @@ async fn verify_cmd(
                     } else {
                         ""
                     }
+                );
+            }
+            if strict && !audit.flags.is_empty() {
+                bail!(
+                    "VERIFICATION FAILED (--strict): {} entr(y/ies) signed with a key after it was declared compromised",
+                    audit.flags.len()
                 );
             }
             println!("OK: the log and its governance rules verify");

@@ -56,6 +56,12 @@ where
             "/static/verify.js",
             get(|| asset("text/javascript; charset=utf-8", VERIFY_SCRIPT)),
         )
+        // Pages are in the language the browser asks for: caches must keep
+        // one copy per language.
+        .layer(tower_http::set_header::SetResponseHeaderLayer::appending(
+            header::VARY,
+            HeaderValue::from_static("Accept-Language"),
+        ))
 }
 
 async fn asset(kind: &'static str, body: &'static str) -> Response {

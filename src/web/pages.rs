@@ -940,12 +940,17 @@ pub(super) async fn verification(
             data-first=(lang.t("kunjungan pertama: checkpoint ini diingat", "first visit: this checkpoint is remembered"))
             data-rollback=(lang.t("log dimundurkan: dulu {old} entri, sekarang {new}", "the log was rolled back: {old} entries before, {new} now"))
             data-forked=(lang.t("log ditulis ulang: tidak konsisten dengan checkpoint {old} entri yang dilihat sebelumnya", "the log was rewritten: it is not consistent with the checkpoint of {old} entries seen before"))
+            data-key-changed=(lang.t("PERINGATAN: kunci log ini berbeda dari kunci {old} yang dipakai peramban ini sebelumnya untuk log yang sama. Jangan percayai hasilnya sebelum Anda memastikan kunci yang benar dari sumber resmi.", "WARNING: this log key differs from the key {old} this browser used before for the same log. Do not trust the results until you have confirmed the right key from an official source."))
         {
             p {
                 label for="vkey" { (lang.t("Kunci log (bandingkan dengan yang diumumkan, misalnya dalam keputusan bupati)", "Log key (compare it with the one published, for example in the regent's decree)")) }
                 br;
                 input #vkey name="vkey" type="text" size="80" value=(vkey) spellcheck="false" autocomplete="off";
+                br;
+                (lang.t("Sidik jari kunci: ", "Key fingerprint: "))
+                code #key-fingerprint { "…" }
             }
+            p #key-warning .warning role="alert" hidden {}
             p {
                 label for="entry" { (lang.t("Nomor entri (kosong: entri terbaru)", "Entry number (empty: the latest)")) }
                 br;
@@ -968,6 +973,11 @@ pub(super) async fn verification(
             }
         }
         p #verify-done role="status" {}
+        section #verified hidden {
+            h2 { (lang.t("Pernyataan yang diperiksa", "The statement checked")) }
+            p #verified-summary {}
+            pre #verified-statement .hash {}
+        }
         h2 { (lang.t("Dengan baris perintah", "From the command line")) }
         p { (lang.t(
             "Auditor dapat memeriksa seluruh log dan aturan tata kelolanya tanpa peramban:",

@@ -180,6 +180,45 @@
     if (d) d.textContent = detail || "";
   }
 
+  // The key's fingerprint, to read aloud or compare with a printed one:
+  // the first 16 bytes of SHA-256 of the whole verifier key, in groups.
+  async function fingerprint(vkeyText) {
+    const digest = hex((await sha256(enc.encode(vkeyText.trim()))).slice(0, 16));
+    return digest.match(/.{4}/g).join(" ");
+  }
+
+  // Trust on first use: the first log key used for an origin is
+  // remembered; a different one later is shown as a warning.
+  function checkRememberedKey(form, vkey, vkeyText) {
+    const warning = document.getElementById("key-warning");
+    const keyStore = "prasasti:key:" + vkey.name;
+    const remembered = localStorage.getItem(keyStore);
+    if (remembered && remembered !== vkeyText.trim()) {
+      warning.textContent = form.dataset.keyChanged.replace("{old}", remembered);
+      warning.hidden = false;
+    } else {
+      warning.hidden = true;
+      warning.textContent = "";
+      localStorage.setItem(keyStore, vkeyText.trim());
+    }
+  }
+
+  // Shows the statement whose leaf, inclusion and signatures were checked.
+  function showStatement(entry) {
+    const section = document.getElementById("verified");
+    if (!section) return;
+    let statement;
+    try {
+      statement = JSON.parse(new TextDecoder().decode(b64decode(entry.envelope.payload)));
+    } catch (e) {
+      return;
+    }
+    document.getElementById("verified-summary").textContent =
+      "#" + entry.index + " · " + statement.type + " · " + statement.id + " · " + entry.recorded_at;
+    document.getElementById("verified-statement").textContent = JSON.stringify(statement, null, 2);
+    section.hidden = false;
+  }
+
   async function run(form) {
     for (const li of document.querySelectorAll("[data-step]")) {
       delete li.dataset.result;
@@ -189,9 +228,13 @@
     }
     const done = document.getElementById("verify-done");
     done.textContent = "";
+    const verified = document.getElementById("verified");
+    if (verified) verified.hidden = true;
     let vkey, checkpoint;
     try {
       vkey = await parseVerifierKey(form.vkey.value);
+      document.getElementById("key-fingerprint").textContent = await fingerprint(form.vkey.value);
+      checkRememberedKey(form, vkey, form.vkey.value);
       checkpoint = await openCheckpoint(await fetchText("/checkpoint"), vkey);
       step("checkpoint", true, checkpoint.size + " · " + b64encode(checkpoint.root));
     } catch (e) {
@@ -231,6 +274,7 @@
         }
       }
       step("signatures", true, env.signatures.length + "");
+      if (leaf) showStatement(entry);
     } catch (e) {
       step("signatures", false, e.message);
     }
