@@ -769,3 +769,152 @@ async fn out_of_range_tile_paths_are_refused_not_wrapped() {
     let response = app.get("/tile/0/000").await;
     assert_eq!(response.status(), 404);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_auditor_refuses_answers_larger_than_its_cap() {
+    use prasasti::ledger::verify::{MAX_RESPONSE_BYTES, http_get};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new()
+        .route(
+            "/sized",
+            axum::routing::get(|| async { vec![b'x'; MAX_RESPONSE_BYTES + 1] }),
+        )
+        .route(
+            "/streamed",
+            axum::routing::get(|| async {
+                // No Content-Length: the cap applies while reading.
+                let chunks = (0..MAX_RESPONSE_BYTES / 65_536 + 2)
+                    .map(|_| Ok::<_, std::io::Error>(axum::body::Bytes::from(vec![b'x'; 65_536])));
+                axum::body::Body::from_stream(stream_of(chunks))
+            }),
+        )
+        .route("/small", axum::routing::get(|| async { "ok" }));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    for path in ["/sized", "/streamed"] {
+        let error = http_get(&format!("{base}{path}"))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("larger than"), "{path}: {error}");
+    }
+    assert_eq!(http_get(&format!("{base}/small")).await.unwrap(), b"ok");
+}
+
+/// A stream of the given items, without a stream library.
+fn stream_of<T>(
+    items: impl Iterator<Item = T> + Send + Unpin + 'static,
+) -> impl futures_core::Stream<Item = T> + Send + 'static {
+    struct Iter<I>(I);
+    impl<I: Iterator + Unpin> futures_core::Stream for Iter<I> {
+        type Item = I::Item;
+        fn poll_next(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<I::Item>> {
+            std::task::Poll::Ready(self.0.next())
+        }
+    }
+    Iter(items)
+}
+
+/// Rules with a bug: they panic on any statement whose id starts with `boom`.
+struct PanickingRules;
+struct PanickingFold(u64);
+
+impl prasasti::ledger::rules::Fold for PanickingFold {
+    fn size(&self) -> u64 {
+        self.0
+    }
+    fn apply(
+        &mut self,
+        entry: &prasasti::ledger::entry::Entry,
+        envelope: &prasasti::ledger::statement::VerifiedEnvelope,
+    ) -> Result<(), prasasti::ledger::rules::Refusal> {
+        assert!(
+            !envelope.statement_id.starts_with("boom"),
+            "a rule with a bug"
+        );
+        self.0 = entry.index + 1;
+        Ok(())
+    }
+    fn skip(&mut self) {
+        self.0 += 1;
+    }
+    fn state_hash(&self) -> Hash {
+        Hash::ZERO
+    }
+}
+
+impl prasasti::ledger::rules::BatchFold for PanickingFold {
+    fn persist<'a>(
+        &'a mut self,
+        _: &'a prasasti::store::AppendTx,
+    ) -> prasasti::ledger::rules::BoxFuture<'a, Result<(), prasasti::ledger::LedgerError>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn install(self: Box<Self>) {}
+}
+
+impl prasasti::ledger::rules::Rules for PanickingRules {
+    fn begin<'a>(
+        &'a self,
+        _: &'a prasasti::store::AppendTx,
+        size: u64,
+    ) -> prasasti::ledger::rules::BoxFuture<
+        'a,
+        Result<Box<dyn prasasti::ledger::rules::BatchFold>, prasasti::ledger::LedgerError>,
+    > {
+        Box::pin(async move {
+            Ok(Box::new(PanickingFold(size)) as Box<dyn prasasti::ledger::rules::BatchFold>)
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_in_a_rule_fails_its_batch_and_the_server_goes_on() {
+    on_each_backend(|db| async move {
+        let store = prasasti::store::Store::connect(&db.url).await.unwrap();
+        let governance = prasasti::governance::Governance::load(store.clone(), ORIGIN)
+            .await
+            .unwrap();
+        let ledger = prasasti::ledger::Ledger::open_with_rules(
+            store,
+            ledger_key(),
+            Some(std::sync::Arc::new(PanickingRules)),
+        )
+        .await
+        .unwrap();
+        write_genesis(&ledger).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(prasasti::serve(
+            listener,
+            prasasti::api::AppState::with_config(ledger.clone(), governance, test_config()),
+            std::future::pending(),
+        ));
+        let client = prasasti::ledger::verify::http_client().unwrap();
+        let post = |id: &str| {
+            let body = serde_json::to_vec(&signed(id)).unwrap();
+            let (client, base) = (client.clone(), base.clone());
+            async move {
+                let response = post_entry(&client, &base, body).await.unwrap();
+                let status = response.status().as_u16();
+                (status, response.json::<Value>().await.unwrap())
+            }
+        };
+        let (status, body) = post("boom-1").await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (500, Some("internal")),
+            "{body}"
+        );
+        // The appender survived: the next submissions are appended.
+        for id in ["after-1", "after-2"] {
+            let (status, body) = post(id).await;
+            assert_eq!(status, 201, "{body}");
+        }
+        assert_eq!(ledger.latest_checkpoint().await.unwrap().tree_size, 3);
+    })
+    .await;
+}

@@ -103,7 +103,7 @@ pub fn router(app: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(governance::routes())
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    let spec = doc.clone();
+    let spec = published_document(&doc);
     let limits = &app.config.limits;
     let in_flight = limits::InFlight(Arc::new(tokio::sync::Semaphore::new(limits.max_in_flight)));
     let budget = limits::SubmissionBudget::new(limits.submissions_per_minute);
@@ -135,6 +135,44 @@ pub fn router(app: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(app);
     (router, doc)
+}
+
+/// The OpenAPI document as served. Statement payloads refuse unknown
+/// fields, which utoipa writes as `additionalProperties: false`; where such
+/// a schema is one part of an `allOf` (a view that flattens a payload and
+/// adds its own fields), that would forbid the other parts' fields, so it
+/// is dropped there.
+fn published_document(doc: &utoipa::openapi::OpenApi) -> serde_json::Value {
+    use serde_json::Value;
+    fn parts_of_all_of(value: &Value, found: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::Array(parts)) = map.get("allOf") {
+                    for part in parts {
+                        if let Some(Value::String(r)) = part.get("$ref")
+                            && let Some(name) = r.strip_prefix("#/components/schemas/")
+                        {
+                            found.push(name.to_owned());
+                        }
+                    }
+                }
+                map.values().for_each(|v| parts_of_all_of(v, found));
+            }
+            Value::Array(items) => items.iter().for_each(|v| parts_of_all_of(v, found)),
+            _ => {}
+        }
+    }
+    let mut spec = serde_json::to_value(doc).unwrap_or(Value::Null);
+    let mut parts = Vec::new();
+    parts_of_all_of(&spec, &mut parts);
+    if let Some(Value::Object(schemas)) = spec.pointer_mut("/components/schemas") {
+        for name in parts {
+            if let Some(Value::Object(schema)) = schemas.get_mut(&name) {
+                schema.remove("additionalProperties");
+            }
+        }
+    }
+    spec
 }
 
 /// Serves the ledger on `listener` until `shutdown` completes, then finishes

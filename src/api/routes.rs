@@ -336,6 +336,7 @@ async fn get_entry(
     params(("index" = u64, Path, description = "Entry index")),
     responses(
         (status = 200, description = "tlog-proof text", content_type = "text/plain; charset=utf-8", body = String),
+        (status = 400, body = ErrorBody),
         (status = 404, body = ErrorBody)
     )
 )]

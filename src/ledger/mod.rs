@@ -619,8 +619,20 @@ async fn appender(inner: Arc<Inner>, mut jobs: mpsc::Receiver<Job>) {
         let (submissions, replies): (Vec<Submission>, Vec<_>) =
             batch.into_iter().map(|j| (j.submission, j.reply)).unzip();
         let started = std::time::Instant::now();
-        let committed = retrying(|| inner.try_append_batch(&submissions)).await;
-        tracing::debug!(entries = submissions.len(), elapsed = ?started.elapsed(), "batch committed");
+        let entries = submissions.len();
+        // The batch runs in its own task, so a panic in the rules (a bug)
+        // fails this batch only: the appender goes on serving.
+        let attempt = tokio::spawn({
+            let inner = inner.clone();
+            async move { retrying(|| inner.try_append_batch(&submissions)).await }
+        });
+        let committed = attempt.await.unwrap_or_else(|e| {
+            tracing::error!(error = %e, entries, "the append of a batch panicked; its submissions are refused and the appender goes on");
+            Err(LedgerError::AppendFailed(
+                "the ledger failed unexpectedly while checking this batch; nothing was appended (the cause is in the server's log)".into(),
+            ))
+        });
+        tracing::debug!(entries, elapsed = ?started.elapsed(), "batch committed");
         let inner = inner.clone();
         tokio::spawn(async move {
             let results = match committed {
