@@ -6,7 +6,7 @@
 
 use chrono::Utc;
 use prasasti::governance::demo::{self, KEY_NAMES, Step, seal_step};
-use prasasti::governance::model::TYPES;
+use prasasti::governance::model::StatementType;
 use prasasti::governance::{Folded, StateFold};
 use prasasti::ledger::entry::{ENTRY_VERSION, Entry, format_time};
 use prasasti::ledger::rules::Fold;
@@ -139,7 +139,7 @@ proptest! {
             }
             _ => {
                 // Another type with the same fields.
-                statement["type"] = TYPES[a % TYPES.len()].into();
+                statement["type"] = StatementType::ALL[a % StatementType::ALL.len()].as_str().into();
             }
         }
         statement["id"] = format!("prop-{pick}-{kind}-{a}-{b}").into();

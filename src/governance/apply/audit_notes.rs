@@ -1,0 +1,131 @@
+//! Inspectorate notes and the answers to them.
+
+use super::authority::{Need, Standing};
+use super::{Ctx, Touched};
+use crate::governance::model::payload;
+use crate::governance::model::*;
+use crate::governance::state::*;
+use crate::ledger::rules::Refusal;
+
+impl State {
+    pub(super) fn audit_note(
+        &mut self,
+        ctx: &Ctx,
+        standings: &[Standing],
+        touched: &mut Touched,
+        p: payload::AuditNote,
+    ) -> Result<(), Refusal> {
+        let payload::AuditNote {
+            subject,
+            finding,
+            severity,
+            recommendation,
+        } = p;
+        self.require_all(ctx, &[Need::Role(Role::Inspectorate)], standings)?;
+        let programme = self.subject_programme(ctx, &subject)?;
+        let key = ctx.index.to_string();
+        self.audit_notes.insert(
+            key.clone(),
+            AuditNote {
+                recorded: ctx.at.clone(),
+                subject,
+                programme: programme.clone(),
+                finding,
+                severity,
+                recommendation,
+                signers: Self::signers_of(standings),
+                responses: Vec::new(),
+            },
+        );
+        touched.push(("audit_note", key));
+        if let Some(p) = programme {
+            self.touch_programme(&p, ctx.index, touched);
+        }
+        Ok(())
+    }
+
+    pub(super) fn audit_response(
+        &mut self,
+        ctx: &Ctx,
+        standings: &[Standing],
+        touched: &mut Touched,
+        p: payload::AuditResponse,
+    ) -> Result<(), Refusal> {
+        let payload::AuditResponse { note, response } = p;
+        let key = note.to_string();
+        let Some(audit) = self.audit_notes.get(&key) else {
+            return Err(ctx.invalid("note", format!("entry {note} is not an audit note")));
+        };
+        let needs = match &audit.programme {
+            Some(p) => {
+                let owner = self
+                    .programmes
+                    .get(p)
+                    .map(|p| p.spec.owner.to_string())
+                    .unwrap_or_default();
+                vec![Need::Office(owner)]
+            }
+            None => vec![Need::Role(Role::HeadOfRegion), Need::Role(Role::Secretary)],
+        };
+        self.require_any(ctx, &needs, standings)?;
+        let programme = audit.programme.clone();
+        let audit = self.audit_notes.get_mut(&key).expect("checked above");
+        audit.responses.push(AuditResponse {
+            recorded: ctx.at.clone(),
+            response,
+            signers: Self::signers_of(standings),
+        });
+        touched.push(("audit_note", key));
+        if let Some(p) = programme {
+            self.touch_programme(&p, ctx.index, touched);
+        }
+        Ok(())
+    }
+
+    pub(super) fn subject_programme(
+        &self,
+        ctx: &Ctx,
+        subject: &Subject,
+    ) -> Result<Option<String>, Refusal> {
+        let id = subject.id.as_str();
+        let missing = |what: &str| ctx.invalid("subject.id", format!("no {what} {id}"));
+        Ok(match subject.kind {
+            SubjectKind::Programme => {
+                self.programmes
+                    .get(id)
+                    .ok_or_else(|| missing("programme"))?;
+                Some(id.to_owned())
+            }
+            SubjectKind::Commitment => Some(
+                self.commitments
+                    .get(id)
+                    .ok_or_else(|| missing("commitment"))?
+                    .programme
+                    .clone(),
+            ),
+            SubjectKind::Milestone => {
+                let m = self
+                    .milestones
+                    .get(id)
+                    .ok_or_else(|| missing("milestone"))?;
+                self.commitments
+                    .get(&m.commitment)
+                    .map(|c| c.programme.clone())
+            }
+            SubjectKind::Entry => {
+                let index: u64 = id.parse().map_err(|_| {
+                    ctx.invalid(
+                        "subject.id",
+                        "an entry subject's id is its index in decimal",
+                    )
+                })?;
+                if index >= ctx.index {
+                    return Err(
+                        ctx.invalid("subject.id", format!("entry {index} is not in the log yet"))
+                    );
+                }
+                None
+            }
+        })
+    }
+}

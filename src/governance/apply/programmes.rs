@@ -1,0 +1,107 @@
+//! Programmes: registered and updated by the head of region and planning.
+
+use std::collections::BTreeSet;
+
+use super::authority::{Need, Standing};
+use super::{Ctx, Touched};
+use crate::governance::model::*;
+use crate::governance::state::*;
+use crate::ledger::rules::Refusal;
+
+impl State {
+    pub(super) fn programme(
+        &mut self,
+        ctx: &Ctx,
+        standings: &[Standing],
+        touched: &mut Touched,
+        programme: ProgrammeSpec,
+        update: bool,
+    ) -> Result<(), Refusal> {
+        self.require_all(
+            ctx,
+            &[Need::Role(Role::HeadOfRegion), Need::Role(Role::Planning)],
+            standings,
+        )?;
+        self.check_programme(ctx, &programme)?;
+        let id = programme.id.to_string();
+        let version = ProgrammeVersion {
+            recorded: ctx.at.clone(),
+            programme: programme.clone(),
+        };
+        match (self.programmes.get_mut(&id), update) {
+            (Some(_), false) => {
+                return Err(ctx.invalid(
+                    "programme.id",
+                    format!("programme {id} already exists; use programme.update"),
+                ));
+            }
+            (None, true) => {
+                return Err(ctx.invalid("programme.id", format!("no programme {id}")));
+            }
+            (Some(existing), true) => {
+                existing.spec = programme;
+                existing.versions.push(version);
+                existing.entries.push(ctx.index);
+            }
+            (None, false) => {
+                self.programmes.insert(
+                    id.clone(),
+                    Programme {
+                        spec: programme,
+                        versions: vec![version],
+                        commitments: Vec::new(),
+                        entries: vec![ctx.index],
+                    },
+                );
+            }
+        }
+        touched.push(("programme", id));
+        Ok(())
+    }
+
+    pub(super) fn check_programme(&self, ctx: &Ctx, p: &ProgrammeSpec) -> Result<(), Refusal> {
+        let charter = self.charter.as_ref().expect("genesis came first");
+        if !charter.pillars.iter().any(|x| x.id == p.pillar) {
+            let known: Vec<&str> = charter.pillars.iter().map(|x| x.id.as_str()).collect();
+            return Err(ctx.invalid(
+                "programme.pillar",
+                format!(
+                    "no pillar {}; the pillars are {}",
+                    p.pillar,
+                    known.join(", ")
+                ),
+            ));
+        }
+        if !self.offices.contains_key(p.owner.as_str()) {
+            return Err(ctx.invalid("programme.owner", format!("no office {}", p.owner)));
+        }
+        if p.period.until.instant(ctx.tz) < p.period.from.instant(ctx.tz) {
+            return Err(ctx.invalid("programme.period.until", "must not be before period.from"));
+        }
+        let mut seen = BTreeSet::new();
+        for d in &p.documents {
+            if !self.documents.contains_key(d.as_str()) {
+                return Err(ctx.invalid(
+                    "programme.documents",
+                    format!("document {d} is not registered"),
+                ));
+            }
+            if !seen.insert(d) {
+                return Err(ctx.invalid(
+                    "programme.documents",
+                    format!("document {d} is listed twice"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn touch_programme(&mut self, programme: &str, index: u64, touched: &mut Touched) {
+        if let Some(p) = self.programmes.get_mut(programme) {
+            if p.entries.last() != Some(&index) {
+                p.entries.push(index);
+            }
+            touched.push(("programme", programme.to_owned()));
+        }
+    }
+}
