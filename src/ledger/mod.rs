@@ -508,7 +508,11 @@ impl Inner {
         for outcome in outcomes {
             placed.push(match outcome {
                 Pending::New(index) => {
-                    let (leaf_hash, entry) = added(index).expect("a new entry of this batch");
+                    let (leaf_hash, entry) = added(index).ok_or_else(|| {
+                        LedgerError::AppendFailed(format!(
+                            "entry {index} is missing from its own batch"
+                        ))
+                    })?;
                     Outcome::Placed {
                         index,
                         leaf_hash,

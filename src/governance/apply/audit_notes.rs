@@ -69,7 +69,10 @@ impl State {
         };
         self.require_any(ctx, &needs, standings)?;
         let programme = audit.programme.clone();
-        let audit = self.audit_notes.get_mut(&key).expect("checked above");
+        let audit = self
+            .audit_notes
+            .get_mut(&key)
+            .ok_or_else(|| ctx.inconsistent(format!("audit note {key}")))?;
         audit.responses.push(AuditResponse {
             recorded: ctx.at.clone(),
             response,

@@ -71,13 +71,19 @@ pub(super) enum Need {
     Key(String),
 }
 
+/// Western Indonesian Time, UTC+7: the time zone before a genesis names one.
+const WIB: FixedOffset = match FixedOffset::east_opt(7 * 3600) {
+    Some(tz) => tz,
+    None => panic!("UTC+7 is a valid offset"),
+};
+
 impl State {
     /// The time zone of the government (WIB before the genesis).
     pub fn time_zone(&self) -> FixedOffset {
         self.charter
             .as_ref()
             .and_then(|c| time_zone_offset(c.government.timezone.as_str()))
-            .unwrap_or_else(|| FixedOffset::east_opt(7 * 3600).expect("UTC+7"))
+            .unwrap_or(WIB)
     }
 
     /// Whether `mandate` is active at `time`.

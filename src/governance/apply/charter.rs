@@ -96,7 +96,10 @@ impl State {
                 ),
             ));
         }
-        let charter = self.charter.as_mut().expect("genesis came first");
+        let charter = self
+            .charter
+            .as_mut()
+            .ok_or_else(|| ctx.inconsistent("the charter"))?;
         let old = std::mem::replace(&mut charter.registrars, registrars);
         charter.entries.push(ctx.index);
         touched.push(("charter", String::new()));

@@ -40,6 +40,14 @@ impl State {
         check_indicators(ctx, "commitment.indicators", &commitment.indicators)?;
         check_budget(ctx, "commitment.budget", &commitment.budget)?;
         let head = self.head_mandate(ctx.time).map(|m| m.spec.id.to_string());
+        let signers = Self::signers_of(standings);
+        // Found above; looked up before anything changes.
+        let programme = self
+            .programmes
+            .get_mut(&programme_id)
+            .ok_or_else(|| ctx.inconsistent(format!("programme {programme_id}")))?;
+        programme.commitments.push(id.clone());
+        programme.entries.push(ctx.index);
         self.commitments.insert(
             id.clone(),
             Commitment {
@@ -62,17 +70,11 @@ impl State {
                     head_mandate: head,
                     text: None,
                     basis: None,
-                    signers: Self::signers_of(standings),
+                    signers,
                 }],
                 milestones: Vec::new(),
             },
         );
-        let programme = self
-            .programmes
-            .get_mut(&programme_id)
-            .expect("checked above");
-        programme.commitments.push(id.clone());
-        programme.entries.push(ctx.index);
         touched.push(("commitment", id));
         touched.push(("programme", programme_id));
         Ok(())
@@ -109,7 +111,10 @@ impl State {
             check_budget(ctx, "changes.budget", budget)?;
         }
         let head = self.head_mandate(ctx.time).map(|m| m.spec.id.to_string());
-        let c = self.commitments.get_mut(&id).expect("checked above");
+        let c = self
+            .commitments
+            .get_mut(&id)
+            .ok_or_else(|| ctx.inconsistent(format!("commitment {id}")))?;
         let current = c.current().clone();
         c.versions.push(CommitmentVersion {
             version: current.version + 1,
@@ -145,7 +150,10 @@ impl State {
         let (id, _) = self.open_commitment(ctx, &commitment)?;
         self.require_all(ctx, &[Need::Role(Role::HeadOfRegion)], standings)?;
         let head = self.head_mandate(ctx.time).map(|m| m.spec.id.to_string());
-        let c = self.commitments.get_mut(&id).expect("checked above");
+        let c = self
+            .commitments
+            .get_mut(&id)
+            .ok_or_else(|| ctx.inconsistent(format!("commitment {id}")))?;
         c.status = CommitmentStatus::Active;
         c.events.push(CommitmentEvent {
             recorded: ctx.at.clone(),
@@ -205,7 +213,10 @@ impl State {
                 });
             }
         }
-        let c = self.commitments.get_mut(&id).expect("checked above");
+        let c = self
+            .commitments
+            .get_mut(&id)
+            .ok_or_else(|| ctx.inconsistent(format!("commitment {id}")))?;
         c.status = CommitmentStatus::Discontinued;
         c.events.push(CommitmentEvent {
             recorded: ctx.at.clone(),
@@ -233,7 +244,10 @@ impl State {
             &[Need::Office(owner), Need::Role(Role::HeadOfRegion)],
             standings,
         )?;
-        let c = self.commitments.get(&id).expect("checked above");
+        let c = self
+            .commitments
+            .get(&id)
+            .ok_or_else(|| ctx.inconsistent(format!("commitment {id}")))?;
         if c.status == CommitmentStatus::AwaitingReaffirmation {
             return Err(ctx.invalid("commitment", format!("commitment {id} awaits reaffirmation by the head of region; reaffirm or amend it first")));
         }
@@ -258,7 +272,10 @@ impl State {
             });
         }
         let head = self.head_mandate(ctx.time).map(|m| m.spec.id.to_string());
-        let c = self.commitments.get_mut(&id).expect("checked above");
+        let c = self
+            .commitments
+            .get_mut(&id)
+            .ok_or_else(|| ctx.inconsistent(format!("commitment {id}")))?;
         c.status = CommitmentStatus::Completed;
         c.events.push(CommitmentEvent {
             recorded: ctx.at.clone(),

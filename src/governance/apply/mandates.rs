@@ -258,7 +258,7 @@ impl State {
         );
         self.offices
             .get_mut(&office_id)
-            .expect("checked above")
+            .ok_or_else(|| ctx.inconsistent(format!("office {office_id}")))?
             .mandates
             .push(id.clone());
         touched.push(("office", office_id));
@@ -274,7 +274,9 @@ impl State {
                 .map(|c| c.id.clone())
                 .collect();
             for cid in open {
-                let c = self.commitments.get_mut(&cid).expect("listed above");
+                let Some(c) = self.commitments.get_mut(&cid) else {
+                    continue;
+                };
                 c.status = CommitmentStatus::AwaitingReaffirmation;
                 c.events.push(CommitmentEvent {
                     recorded: ctx.at.clone(),

@@ -46,7 +46,7 @@ impl State {
         );
         self.commitments
             .get_mut(&commitment_id)
-            .expect("checked above")
+            .ok_or_else(|| ctx.inconsistent(format!("commitment {commitment_id}")))?
             .milestones
             .push(id.clone());
         touched.push(("milestone", id));
@@ -72,7 +72,10 @@ impl State {
             &[Need::Office(owner), Need::Role(Role::HeadOfRegion)],
             standings,
         )?;
-        let m = self.milestones.get_mut(&id).expect("checked above");
+        let m = self
+            .milestones
+            .get_mut(&id)
+            .ok_or_else(|| ctx.inconsistent(format!("milestone {id}")))?;
         if m.status == MilestoneStatus::Met {
             return Err(ctx.invalid("milestone", format!("milestone {id} is already met")));
         }
@@ -116,7 +119,10 @@ impl State {
         if date_met.is_some() && status == Assessment::NotMet {
             return Err(ctx.invalid("date_met", "a milestone that was not met has no date_met"));
         }
-        let m = self.milestones.get_mut(&id).expect("checked above");
+        let m = self
+            .milestones
+            .get_mut(&id)
+            .ok_or_else(|| ctx.inconsistent(format!("milestone {id}")))?;
         if m.status == MilestoneStatus::Met {
             return Err(ctx.invalid("milestone", format!("milestone {id} is already met")));
         }
@@ -242,7 +248,10 @@ impl State {
         touched: &mut Touched,
     ) -> Result<(), Refusal> {
         let (id, commitment, _) = self.open_milestone(ctx, milestone)?;
-        let m = self.milestones.get(&id).expect("checked above");
+        let m = self
+            .milestones
+            .get(&id)
+            .ok_or_else(|| ctx.inconsistent(format!("milestone {id}")))?;
         match m.pending_report {
             Some(pending) if pending == report => {}
             Some(pending) => {
@@ -262,7 +271,7 @@ impl State {
             .reports
             .iter()
             .find(|r| r.recorded.entry == report)
-            .expect("pending report is listed");
+            .ok_or_else(|| ctx.inconsistent(format!("report {report}")))?;
         // Separation of duties.
         let reporters: BTreeSet<&str> = r.signers.iter().map(|s| s.person.as_str()).collect();
         let approved_persons: BTreeSet<&str> = r
@@ -335,13 +344,16 @@ impl State {
                 mandate,
             },
         };
-        let m = self.milestones.get_mut(&id).expect("checked above");
+        let m = self
+            .milestones
+            .get_mut(&id)
+            .ok_or_else(|| ctx.inconsistent(format!("milestone {id}")))?;
         let all = m.approvers.clone();
         let r = m
             .reports
             .iter_mut()
             .find(|r| r.recorded.entry == report)
-            .expect("pending report is listed");
+            .ok_or_else(|| ctx.inconsistent(format!("report {report}")))?;
         r.approvals.push(approval);
         match decision {
             Decision::Reject => {

@@ -42,6 +42,20 @@ struct Ctx {
 }
 
 impl Ctx {
+    /// A state the checks before it make impossible (a bug): the entry is
+    /// refused, never a panic in the appender.
+    fn inconsistent(&self, what: impl std::fmt::Display) -> Refusal {
+        tracing::error!(index = self.index, %what, "the governance state is inconsistent");
+        Refusal {
+            kind: RefusalKind::Invalid,
+            message: format!(
+                "{} refused: the ledger's state lacks {what}, which its checks had found: an internal inconsistency, nothing was changed; please report it",
+                self.statement_type
+            ),
+            details: json!({ "field": "(state)", "problem": "internal inconsistency" }),
+        }
+    }
+
     fn invalid(&self, field: &str, problem: impl Into<String>) -> Refusal {
         let problem = problem.into();
         Refusal {

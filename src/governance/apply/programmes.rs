@@ -60,7 +60,10 @@ impl State {
     }
 
     pub(super) fn check_programme(&self, ctx: &Ctx, p: &ProgrammeSpec) -> Result<(), Refusal> {
-        let charter = self.charter.as_ref().expect("genesis came first");
+        let charter = self
+            .charter
+            .as_ref()
+            .ok_or_else(|| ctx.inconsistent("the charter"))?;
         if !charter.pillars.iter().any(|x| x.id == p.pillar) {
             let known: Vec<&str> = charter.pillars.iter().map(|x| x.id.as_str()).collect();
             return Err(ctx.invalid(
