@@ -60,11 +60,11 @@ fn fuzz_verifier() -> NoteVerifier {
 /// from its own canonical JSON.
 pub fn envelope(data: &[u8]) {
     if let Ok(verified) = VerifiedEnvelope::from_json(data, FUZZ_ORIGIN) {
-        let again = canonical_json(&verified.envelope);
+        let again = canonical_json(verified.envelope());
         let twice = VerifiedEnvelope::from_json(&again, FUZZ_ORIGIN)
             .expect("an accepted envelope is accepted in canonical form");
-        assert_eq!(twice.statement_id, verified.statement_id);
-        assert_eq!(twice.signers, verified.signers);
+        assert_eq!(twice.statement_id(), verified.statement_id());
+        assert_eq!(twice.signers(), verified.signers());
     }
 }
 
@@ -146,9 +146,10 @@ fn at(index: u64, envelope: &VerifiedEnvelope) -> Entry {
     Entry {
         v: ENTRY_VERSION,
         index,
-        prev: "0".repeat(64),
-        recorded_at: "2026-11-28T03:00:00.000000Z".to_owned(),
-        envelope: envelope.envelope.clone(),
+        prev: prasasti::tlog::hash::Hash::ZERO,
+        recorded_at: prasasti::ledger::entry::RecordedAt::parse("2026-11-28T03:00:00.000000Z")
+            .expect("a time in the ledger's spelling"),
+        envelope: envelope.envelope().clone(),
     }
 }
 

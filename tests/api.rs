@@ -832,7 +832,7 @@ impl prasasti::ledger::rules::Fold for PanickingFold {
         envelope: &prasasti::ledger::statement::VerifiedEnvelope,
     ) -> Result<(), prasasti::ledger::rules::Refusal> {
         assert!(
-            !envelope.statement_id.starts_with("boom"),
+            !envelope.statement_id().starts_with("boom"),
             "a rule with a bug"
         );
         self.0 = entry.index + 1;

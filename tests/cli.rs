@@ -105,7 +105,7 @@ fn sign_makes_envelopes_and_cosignatures_that_verify() {
     assert_eq!(
         VerifiedEnvelope::check(envelope, ORIGIN)
             .unwrap()
-            .signers
+            .signers()
             .len(),
         1
     );
@@ -119,7 +119,7 @@ fn sign_makes_envelopes_and_cosignatures_that_verify() {
     assert_eq!(
         VerifiedEnvelope::check(envelope, ORIGIN)
             .unwrap()
-            .signers
+            .signers()
             .len(),
         2
     );

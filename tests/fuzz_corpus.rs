@@ -39,8 +39,9 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
     let entry = Entry {
         v: ENTRY_VERSION,
         index: 7,
-        prev: "ab".repeat(32),
-        recorded_at: "2026-11-28T03:00:00.123456Z".into(),
+        prev: prasasti::tlog::hash::Hash::from_hex(&"ab".repeat(32)).unwrap(),
+        recorded_at: prasasti::ledger::entry::RecordedAt::parse("2026-11-28T03:00:00.123456Z")
+            .unwrap(),
         envelope: envelope.clone(),
     };
     let checkpoint = Checkpoint {

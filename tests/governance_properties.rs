@@ -8,7 +8,7 @@ use chrono::Utc;
 use prasasti::governance::demo::{self, KEY_NAMES, Step, seal_step};
 use prasasti::governance::model::StatementType;
 use prasasti::governance::{Folded, StateFold};
-use prasasti::ledger::entry::{ENTRY_VERSION, Entry, format_time};
+use prasasti::ledger::entry::{ENTRY_VERSION, Entry};
 use prasasti::ledger::rules::Fold;
 use prasasti::ledger::statement::VerifiedEnvelope;
 use proptest::prelude::*;
@@ -23,8 +23,8 @@ fn entry(index: u64, step: &Step) -> (Entry, VerifiedEnvelope) {
     let entry = Entry {
         v: ENTRY_VERSION,
         index,
-        prev: "0".repeat(64),
-        recorded_at: format_time(Utc::now()),
+        prev: prasasti::tlog::hash::Hash::ZERO,
+        recorded_at: prasasti::ledger::entry::RecordedAt::new(Utc::now()),
         envelope,
     };
     (entry, verified)

@@ -41,7 +41,10 @@ async fn every_api_answer_matches_the_openapi_document_and_none_is_a_5xx() {
                     "not_a_server_error,status_code_conformance,content_type_conformance,\
                      response_schema_conformance,response_headers_conformance",
                 )
-                .args(["--max-examples", EXAMPLES, "--seed", "1", "--workers", "2"])
+                .args(["--max-examples", EXAMPLES, "--seed", "1"])
+                // One worker: CPython 3.11 can fail compiling in several threads
+                // at once ("AST constructor recursion depth mismatch").
+                .args(["--workers", "1"])
                 .args(["--phases", "examples,coverage,fuzzing", "--no-shrink"])
                 .arg("--report-dir")
                 .arg(&report)

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::{Folded, StateFold};
-use crate::ledger::entry::{Entry, parse_time};
+use crate::ledger::entry::Entry;
 use crate::ledger::rules::{Fold, Refusal};
 use crate::ledger::statement::{VerifiedEnvelope, keyid_of};
 use crate::ledger::verify::{self, Options, Report, Source, VerifyError};
@@ -74,8 +74,8 @@ impl Fold for AuditFold {
     }
 
     fn apply(&mut self, entry: &Entry, envelope: &VerifiedEnvelope) -> Result<(), Refusal> {
-        if let Some(time) = parse_time(&entry.recorded_at) {
-            for key in &envelope.signers {
+        if let Some(time) = Some(entry.recorded_at.instant()) {
+            for key in envelope.signers() {
                 self.signed
                     .entry(keyid_of(key))
                     .or_default()

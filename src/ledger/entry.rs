@@ -22,28 +22,101 @@ pub fn largest_entry_len(envelope: &Envelope) -> usize {
     Entry {
         v: ENTRY_VERSION,
         index: MAX_INDEX,
-        prev: "0".repeat(64),
-        recorded_at: "2000-01-01T00:00:00.000000Z".to_owned(),
+        prev: Hash::ZERO,
+        recorded_at: RecordedAt::new(DateTime::UNIX_EPOCH),
         envelope: envelope.clone(),
     }
     .to_bytes()
     .len()
 }
 
+/// When the ledger recorded an entry: a UTC instant with microseconds,
+/// written `2026-11-28T00:25:26.123456Z` (fixed width, so text order is
+/// time order). Only that spelling is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RecordedAt(DateTime<Utc>);
+
+impl RecordedAt {
+    /// The instant, truncated to microseconds as the ledger records it.
+    pub fn new(time: DateTime<Utc>) -> RecordedAt {
+        // Through the written form, so the value equals what is read back.
+        RecordedAt(parse_time(&format_time(time)).unwrap_or(time))
+    }
+
+    /// Reads the ledger's spelling; any other is `None`.
+    pub fn parse(text: &str) -> Option<RecordedAt> {
+        parse_time(text).map(RecordedAt)
+    }
+
+    /// The instant.
+    pub fn instant(self) -> DateTime<Utc> {
+        self.0
+    }
+}
+
+impl std::fmt::Display for RecordedAt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&format_time(self.0))
+    }
+}
+
 /// One entry of the log. Its canonical JSON is the Merkle leaf.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "WireEntry", into = "WireEntry")]
 pub struct Entry {
     /// Always [`ENTRY_VERSION`].
     pub v: u64,
     /// Position in the log, from 0.
     pub index: u64,
-    /// Hex leaf hash of the previous entry; 64 zeros for entry 0.
-    pub prev: String,
-    /// When the ledger recorded the entry: RFC 3339, UTC, `Z`, microseconds.
-    pub recorded_at: String,
+    /// Leaf hash of the previous entry; all zeros for entry 0 (written in hex).
+    pub prev: Hash,
+    /// When the ledger recorded the entry.
+    pub recorded_at: RecordedAt,
     /// The signed statement.
     pub envelope: Envelope,
+}
+
+/// The entry as JSON has it: hashes and times as strings.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireEntry {
+    v: u64,
+    index: u64,
+    prev: String,
+    recorded_at: String,
+    envelope: Envelope,
+}
+
+impl TryFrom<WireEntry> for Entry {
+    type Error = EntryError;
+
+    fn try_from(w: WireEntry) -> Result<Entry, EntryError> {
+        let prev = Hash::from_hex(&w.prev)
+            .ok()
+            .filter(|h| h.to_hex() == w.prev)
+            .ok_or(EntryError::Prev)?;
+        let recorded_at =
+            RecordedAt::parse(&w.recorded_at).ok_or(EntryError::RecordedAt(w.recorded_at))?;
+        Ok(Entry {
+            v: w.v,
+            index: w.index,
+            prev,
+            recorded_at,
+            envelope: w.envelope,
+        })
+    }
+}
+
+impl From<Entry> for WireEntry {
+    fn from(e: Entry) -> WireEntry {
+        WireEntry {
+            v: e.v,
+            index: e.index,
+            prev: e.prev.to_hex(),
+            recorded_at: e.recorded_at.to_string(),
+            envelope: e.envelope,
+        }
+    }
 }
 
 /// Why bytes are not a well-formed entry.
@@ -108,9 +181,9 @@ impl Entry {
             out.push(b'}');
         }
         out.extend_from_slice(format!("]}},\"index\":{},\"prev\":", self.index).as_bytes());
-        string(&mut out, &self.prev);
+        string(&mut out, &self.prev.to_hex());
         out.extend_from_slice(b",\"recorded_at\":");
-        string(&mut out, &self.recorded_at);
+        string(&mut out, &self.recorded_at.to_string());
         out.extend_from_slice(format!(",\"v\":{}}}", self.v).as_bytes());
         out
     }
@@ -120,26 +193,18 @@ impl Entry {
         leaf_hash(&self.to_bytes())
     }
 
-    /// The previous leaf hash.
-    pub fn prev_hash(&self) -> Result<Hash, EntryError> {
-        Hash::from_hex(&self.prev).map_err(|_| EntryError::Prev)
-    }
-
     /// Reads leaf bytes, insisting on the canonical form and a known version.
     /// The envelope inside is not checked here: see
     /// [`VerifiedEnvelope::check`](super::statement::VerifiedEnvelope::check).
     pub fn parse(bytes: &[u8]) -> Result<Entry, EntryError> {
-        let entry: Entry =
+        let wire: WireEntry =
             serde_json::from_slice(bytes).map_err(|e| EntryError::Malformed(e.to_string()))?;
+        let entry = Entry::try_from(wire)?;
         if entry.to_bytes() != bytes {
             return Err(EntryError::NotCanonical);
         }
         if entry.v != ENTRY_VERSION {
             return Err(EntryError::Version(entry.v));
-        }
-        entry.prev_hash()?;
-        if parse_time(&entry.recorded_at).is_none() {
-            return Err(EntryError::RecordedAt(entry.recorded_at));
         }
         Ok(entry)
     }
@@ -154,8 +219,8 @@ mod tests {
         Entry {
             v: ENTRY_VERSION,
             index: 9_007_199_254_740_991,
-            prev: "ab".repeat(32),
-            recorded_at: "2026-11-28T00:25:26.123456Z".into(),
+            prev: Hash::from_hex(&"ab".repeat(32)).unwrap(),
+            recorded_at: RecordedAt::parse("2026-11-28T00:25:26.123456Z").unwrap(),
             envelope: Envelope {
                 payload_type: "application/vnd.prasasti.statement+json".into(),
                 payload: payload.into(),
@@ -191,10 +256,14 @@ mod tests {
             Entry::parse(spaced.as_bytes()),
             Err(EntryError::NotCanonical)
         );
-        let mut late = e.clone();
-        late.recorded_at = "2026-11-28T00:25:26Z".into();
+        let late = e
+            .to_bytes()
+            .iter()
+            .map(|&b| b as char)
+            .collect::<String>()
+            .replace("00:25:26.123456Z", "00:25:26Z");
         assert!(matches!(
-            Entry::parse(&late.to_bytes()),
+            Entry::parse(late.as_bytes()),
             Err(EntryError::RecordedAt(_))
         ));
     }

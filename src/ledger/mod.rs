@@ -14,7 +14,7 @@ use std::time::Duration;
 use chrono::Utc;
 use tokio::sync::{mpsc, oneshot};
 
-use self::entry::{Entry, format_time, parse_time};
+use self::entry::{Entry, RecordedAt, format_time, parse_time};
 use self::rules::{Refusal, Rules};
 use self::statement::{Envelope, VerifiedEnvelope};
 use crate::store::{AppendTx, NewEntry, Store, StoreError, StoredCheckpoint};
@@ -406,10 +406,7 @@ impl Inner {
     async fn try_append_batch(&self, batch: &[Submission]) -> Result<Committed, LedgerError> {
         let tx = self.store.begin_append().await?;
         let head = tx.head().await?;
-        let ids: Vec<&str> = batch
-            .iter()
-            .map(|s| s.envelope.statement_id.as_str())
-            .collect();
+        let ids: Vec<&str> = batch.iter().map(|s| s.envelope.statement_id()).collect();
         let mut known = tx.find_statements(&ids).await?;
 
         let size = head.as_ref().map_or(0, |h| h.size);
@@ -417,7 +414,7 @@ impl Inner {
         // recorded_at never goes backwards, even if the clock does.
         let now = Utc::now();
         let last = head.as_ref().and_then(|h| parse_time(&h.last_recorded_at));
-        let recorded_at = format_time(last.map_or(now, |l| l.max(now)));
+        let recorded_at = RecordedAt::new(last.map_or(now, |l| l.max(now)));
 
         let mut range = compact_range(&tx, size).await?;
         let mut fold = match &self.rules {
@@ -433,28 +430,28 @@ impl Inner {
             digest: envelope_digest,
         } in batch
         {
-            if let Some(&(index, digest)) = known.get(&envelope.statement_id) {
+            if let Some(&(index, digest)) = known.get(envelope.statement_id()) {
                 outcomes.push(if digest == *envelope_digest {
                     Pending::Existing(index)
                 } else {
                     Pending::Conflict {
-                        id: envelope.statement_id.clone(),
+                        id: envelope.statement_id().to_owned(),
                         index,
                     }
                 });
                 continue;
             }
             let index = range.size();
-            if index == 0 && !envelope.signers.contains(self.verifier.verifying_key()) {
+            if index == 0 && !envelope.signers().contains(self.verifier.verifying_key()) {
                 outcomes.push(Pending::Unconsented);
                 continue;
             }
             let entry = Entry {
                 v: entry::ENTRY_VERSION,
                 index,
-                prev: prev.to_hex(),
-                recorded_at: recorded_at.clone(),
-                envelope: envelope.envelope.clone(),
+                prev,
+                recorded_at,
+                envelope: envelope.envelope().clone(),
             };
             if let Some(fold) = fold.as_mut()
                 && let Err(refusal) = fold.apply(&entry, envelope)
@@ -466,13 +463,16 @@ impl Inner {
             let leaf_hash = crate::tlog::hash::leaf_hash(&body);
             nodes.extend(range.push(leaf_hash));
             prev = leaf_hash;
-            known.insert(envelope.statement_id.clone(), (index, *envelope_digest));
+            known.insert(
+                envelope.statement_id().to_owned(),
+                (index, *envelope_digest),
+            );
             entries.push(NewEntry {
                 index,
-                statement_id: envelope.statement_id.clone(),
+                statement_id: envelope.statement_id().to_owned(),
                 digest: *envelope_digest,
                 leaf_hash,
-                recorded_at: recorded_at.clone(),
+                recorded_at: recorded_at.to_string(),
                 body,
             });
             outcomes.push(Pending::New(index));

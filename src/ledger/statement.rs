@@ -191,18 +191,16 @@ pub fn is_valid_type(t: &str) -> bool {
 
 /// An envelope that passed every rule: canonical payload, known type, all
 /// signatures valid, statement for this ledger with a valid `type` and `id`.
+/// It can only be made by checking ([`check`](Self::check),
+/// [`from_json`](Self::from_json)), or, for entries of the ledger's own
+/// database, by [`from_own_log_without_signature_checks`](Self::from_own_log_without_signature_checks).
 #[derive(Clone, Debug)]
 pub struct VerifiedEnvelope {
-    /// The envelope as received.
-    pub envelope: Envelope,
-    /// The decoded statement object.
-    pub statement: Map<String, Value>,
-    /// The statement `type`.
-    pub statement_type: String,
-    /// The statement `id`.
-    pub statement_id: String,
-    /// The keys whose signatures verified, in envelope order.
-    pub signers: Vec<VerifyingKey>,
+    envelope: Envelope,
+    statement: Map<String, Value>,
+    statement_type: String,
+    statement_id: String,
+    signers: Vec<VerifyingKey>,
 }
 
 impl VerifiedEnvelope {
@@ -225,7 +223,7 @@ impl VerifiedEnvelope {
     /// whose signatures were checked when it was appended: every rule but
     /// the Ed25519 verification itself. For the server catching up with
     /// entries other servers appended; auditors use [`check`](Self::check).
-    pub fn from_own_log(
+    pub fn from_own_log_without_signature_checks(
         envelope: Envelope,
         origin: &str,
     ) -> Result<VerifiedEnvelope, EnvelopeError> {
@@ -323,6 +321,31 @@ impl VerifiedEnvelope {
             statement_id,
             signers,
         })
+    }
+
+    /// The envelope as received.
+    pub fn envelope(&self) -> &Envelope {
+        &self.envelope
+    }
+
+    /// The decoded statement object.
+    pub fn statement(&self) -> &Map<String, Value> {
+        &self.statement
+    }
+
+    /// The statement `type`.
+    pub fn statement_type(&self) -> &str {
+        &self.statement_type
+    }
+
+    /// The statement `id`.
+    pub fn statement_id(&self) -> &str {
+        &self.statement_id
+    }
+
+    /// The keys whose signatures verified, in envelope order.
+    pub fn signers(&self) -> &[VerifyingKey] {
+        &self.signers
     }
 
     /// SHA-256 of the envelope's canonical JSON: equal digests mean an

@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use tokio::sync::mpsc;
 
-use super::entry::{Entry, parse_time};
+use super::entry::Entry;
 use super::rules::{Fold, Refusal};
 use super::statement::VerifiedEnvelope;
 use crate::store::Store;
@@ -244,7 +244,7 @@ pub async fn verify_with(
             if entry.index != index {
                 return Err(bad(format!("it says it is entry {}", entry.index)));
             }
-            if entry.prev != prev.to_hex() {
+            if entry.prev != prev {
                 return Err(bad(format!(
                     "prev is {}, but entry {} hashes to {}: one of the two was altered",
                     entry.prev,
@@ -252,7 +252,7 @@ pub async fn verify_with(
                     prev.to_hex()
                 )));
             }
-            let time = parse_time(&entry.recorded_at);
+            let time = Some(entry.recorded_at.instant());
             if time < last_time {
                 return Err(bad(format!(
                     "recorded_at {} goes back in time",
@@ -260,16 +260,20 @@ pub async fn verify_with(
                 )));
             }
             last_time = time;
-            if index == 0 && !envelope.signers.contains(options.verifier.verifying_key()) {
+            if index == 0
+                && !envelope
+                    .signers()
+                    .contains(options.verifier.verifying_key())
+            {
                 return Err(bad(
                     "the genesis is not signed by the ledger's own key: the operator never consented to it"
                         .into(),
                 ));
             }
-            if !seen_ids.insert(envelope.statement_id.clone()) {
+            if !seen_ids.insert(envelope.statement_id().to_owned()) {
                 return Err(bad(format!(
                     "statement id {:?} was already used",
-                    envelope.statement_id
+                    envelope.statement_id()
                 )));
             }
             let leaf = leaf_hash(body);
@@ -281,7 +285,7 @@ pub async fn verify_with(
                     stored[offset]
                 )));
             }
-            signatures += envelope.signers.len() as u64;
+            signatures += envelope.signers().len() as u64;
             if let Some(fold) = rules.as_deref_mut()
                 && let Err(refusal) = fold.apply(&entry, &envelope)
             {

@@ -292,8 +292,8 @@ fn atom(base: &str, origin: &str, feed: &str, title: &str, rows: &[StoredEntry])
             continue;
         };
         let kind = super::pages::statement_type(&entry);
-        if entry.recorded_at > updated {
-            updated = entry.recorded_at.clone();
+        if entry.recorded_at.to_string() > updated {
+            updated = entry.recorded_at.to_string();
         }
         items.push_str(&format!(
             "<entry><id>urn:prasasti:{origin}:entry:{index}</id><title>#{index} {kind}</title>\
@@ -302,7 +302,7 @@ fn atom(base: &str, origin: &str, feed: &str, title: &str, rows: &[StoredEntry])
             origin = escape(origin),
             index = row.index,
             kind = escape(&kind),
-            time = escape(&entry.recorded_at),
+            time = escape(&entry.recorded_at.to_string()),
             base = escape(base),
             statement_id = escape(&row.statement_id),
         ));

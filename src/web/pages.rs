@@ -327,7 +327,7 @@ pub(super) async fn home(
                     tr {
                         td { (entry_link(lang, e.index)) }
                         td { (entry.as_ref().map(statement_type).unwrap_or_default()) }
-                        td.wide { (entry.as_ref().map(|x| x.recorded_at.clone()).unwrap_or_default()) }
+                        td.wide { (entry.as_ref().map(|x| x.recorded_at.to_string()).unwrap_or_default()) }
                     }
                 }
             }
@@ -766,9 +766,9 @@ pub(super) async fn ledger(
                         td { @if let Some(entry) = &entry {
                             (entry.envelope.signatures.iter().map(|s| key_holder(state, &s.keyid)).collect::<Vec<_>>().join(", "))
                         } }
-                        td.wide { (entry.as_ref().map(|x| x.recorded_at.clone()).unwrap_or_default()) }
+                        td.wide { (entry.as_ref().map(|x| x.recorded_at.to_string()).unwrap_or_default()) }
                         td.wide.hash { (e.leaf_hash.to_hex()[..16].to_owned()) "…" }
-                        td.wide.hash { (entry.as_ref().map(|x| x.prev.chars().take(16).collect::<String>()).unwrap_or_default()) "…" }
+                        td.wide.hash { (entry.as_ref().map(|x| x.prev.to_hex().chars().take(16).collect::<String>()).unwrap_or_default()) "…" }
                     }
                 }
             }

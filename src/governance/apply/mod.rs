@@ -20,7 +20,7 @@ use serde_json::json;
 pub use self::authority::Standing;
 use super::model::*;
 use super::state::*;
-use crate::ledger::entry::{Entry, parse_time};
+use crate::ledger::entry::Entry;
 use crate::ledger::rules::{Refusal, RefusalKind};
 use crate::ledger::statement::{VerifiedEnvelope, keyid_of};
 
@@ -75,19 +75,19 @@ impl State {
         entry: &Entry,
         envelope: &VerifiedEnvelope,
     ) -> Result<Touched, Refusal> {
-        let time = parse_time(&entry.recorded_at).unwrap_or_default();
+        let time = entry.recorded_at.instant();
         let ctx = Ctx {
             index: entry.index,
             at: At {
                 entry: entry.index,
-                recorded_at: entry.recorded_at.clone(),
+                recorded_at: entry.recorded_at.to_string(),
             },
             time,
             tz: self.time_zone(),
-            statement_type: envelope.statement_type.clone(),
-            signers: envelope.signers.iter().map(keyid_of).collect(),
+            statement_type: envelope.statement_type().to_owned(),
+            signers: envelope.signers().iter().map(keyid_of).collect(),
         };
-        let statement = Statement::parse(&envelope.statement_type, &envelope.statement)
+        let statement = Statement::parse(envelope.statement_type(), envelope.statement())
             .map_err(|e| ctx.invalid(&e.field, e.problem))?;
         let is_genesis = matches!(statement, Statement::Genesis { .. });
         if entry.index == 0 && !is_genesis {
