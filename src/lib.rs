@@ -5,6 +5,10 @@
 //! (statements, the append pipeline and the verifier), and the edges
 //! [`api`] and [`cli`]. Dependencies point down this list only.
 
+// Nothing from outside the process may panic the server: no unwrap() in
+// the library (tests may).
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 pub mod api;
 pub mod cli;
 pub mod governance;

@@ -1,3 +1,5 @@
+//! The `prasasti` command: parses the arguments and runs the library's [`prasasti::cli`].
+
 use clap::Parser;
 use prasasti::cli::{Cli, run};
 
