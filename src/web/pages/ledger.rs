@@ -1,0 +1,179 @@
+//! The ledger explorer: entries newest first, and one entry decoded with its proof.
+
+use super::*;
+
+fn key_holder(state: &GovState, keyid: &str) -> String {
+    let Some(key) = state.keys.get(keyid) else {
+        return format!("{}…", &keyid[..16.min(keyid.len())]);
+    };
+    let mut parts: Vec<String> = key
+        .mandates
+        .iter()
+        .filter_map(|m| state.mandates.get(m))
+        .map(|m| {
+            format!(
+                "{} ({})",
+                m.spec.holder.name,
+                office_name(state, m.spec.office.as_str())
+            )
+        })
+        .collect();
+    parts.dedup();
+    if key.registrar {
+        parts.push("registrar".into());
+    }
+    if parts.is_empty() {
+        format!("{}…", &keyid[..16.min(keyid.len())])
+    } else {
+        parts.join("; ")
+    }
+}
+
+pub(in crate::web) async fn ledger(
+    State(ledger): State<Ledger>,
+    State(governance): State<Governance>,
+    Query(q): Query<LedgerQuery>,
+    headers: HeaderMap,
+) -> Result<Html<String>, PageError> {
+    let lang = Lang::pick(q.lang.as_deref(), &headers);
+    let folded = governance.current().await.map_err(|e| internal(lang, e))?;
+    let state = &folded.state;
+    let size = ledger
+        .latest_checkpoint()
+        .await
+        .map_err(|e| internal(lang, e))?
+        .tree_size;
+    let end = q.before.unwrap_or(size).min(size);
+    let start = end.saturating_sub(LEDGER_PAGE);
+    let rows = ledger
+        .store()
+        .entries(start, end - start)
+        .await
+        .map_err(|e| internal(lang, e))?;
+    let body = html! {
+        h1 { (lang.t("Buku besar", "Ledger")) }
+        p { (size) " " (lang.t("entri, terbaru di atas.", "entries, newest first.")) }
+        table {
+            thead { tr {
+                th { "#" } th { (lang.t("Jenis", "Type")) } th { (lang.t("Penanda tangan", "Signers")) }
+                th.wide { (lang.t("Dicatat", "Recorded")) } th.wide { (lang.t("Hash daun", "Leaf hash")) }
+                th.wide { (lang.t("Hash sebelumnya", "Prev")) }
+            } }
+            tbody {
+                @for e in rows.iter().rev() {
+                    @let entry = Entry::parse(&e.body).ok();
+                    tr {
+                        td { (entry_link(lang, e.index)) }
+                        td { (entry.as_ref().map(statement_type).unwrap_or_default()) }
+                        td { @if let Some(entry) = &entry {
+                            (entry.envelope.signatures.iter().map(|s| key_holder(state, &s.keyid)).collect::<Vec<_>>().join(", "))
+                        } }
+                        td.wide { (entry.as_ref().map(|x| x.recorded_at.to_string()).unwrap_or_default()) }
+                        td.wide.hash { (e.leaf_hash.to_hex()[..16].to_owned()) "…" }
+                        td.wide.hash { (entry.as_ref().map(|x| x.prev.to_hex().chars().take(16).collect::<String>()).unwrap_or_default()) "…" }
+                    }
+                }
+            }
+        }
+        @if start > 0 {
+            a rel="next" href=(lang.link(&format!("/ledger?before={start}"))) { (lang.t("Entri lebih lama", "Older entries")) " →" }
+        }
+    };
+    Ok(layout(
+        lang,
+        lang.t("Buku besar", "Ledger"),
+        Some(Nav::Ledger),
+        "/ledger",
+        body,
+    ))
+}
+
+pub(in crate::web) async fn entry(
+    State(ledger): State<Ledger>,
+    State(governance): State<Governance>,
+    Path(index): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Result<Html<String>, PageError> {
+    let lang = Lang::pick(q.lang.as_deref(), &headers);
+    let missing = || {
+        not_found(
+            lang,
+            format!("{} {index}", lang.t("Tidak ada entri", "There is no entry")),
+        )
+    };
+    let index: u64 = index.parse().map_err(|_| missing())?;
+    let folded = governance.current().await.map_err(|e| internal(lang, e))?;
+    let state = &folded.state;
+    let size = ledger
+        .latest_checkpoint()
+        .await
+        .map_err(|e| internal(lang, e))?
+        .tree_size;
+    if index >= size {
+        return Err(missing());
+    }
+    let stored = ledger
+        .store()
+        .entry(index)
+        .await
+        .map_err(|e| internal(lang, e))?
+        .ok_or_else(missing)?;
+    let entry = Entry::parse(&stored.body).map_err(|e| internal(lang, e))?;
+    let statement = decode_statement(&entry).unwrap_or_default();
+    let pretty = serde_json::to_string_pretty(&statement).unwrap_or_default();
+    let envelope = serde_json::to_string_pretty(&entry.envelope).unwrap_or_default();
+    let leaf = leaf_hash(&stored.body);
+    let checkpoint = ledger
+        .latest_checkpoint()
+        .await
+        .map_err(|e| internal(lang, e))?;
+    let (hashes, _) = ledger
+        .inclusion_proof(index, checkpoint.tree_size)
+        .await
+        .map_err(|e| internal(lang, e))?;
+    let bundle = crate::tlog::bundle::ProofBundle {
+        extra: None,
+        index,
+        hashes,
+        checkpoint: checkpoint.note,
+    }
+    .to_text();
+    let body = html! {
+        h1 { (lang.t("Entri", "Entry")) " #" (index) ": " (statement_type(&entry)) }
+        dl {
+            dt { (lang.t("Dicatat", "Recorded")) } dd { (entry.recorded_at) }
+            dt { (lang.t("Hash daun", "Leaf hash")) } dd.hash { (leaf.to_hex()) }
+            dt { (lang.t("Hash entri sebelumnya", "Previous entry's hash")) } dd.hash { (entry.prev) }
+            dt { (lang.t("Penanda tangan", "Signers")) } dd { ul { @for s in &entry.envelope.signatures {
+                li { (key_holder(state, &s.keyid)) " " code { (s.keyid) } }
+            } } }
+        }
+        p {
+            @if index > 0 { a href=(lang.link(&format!("/ledger/{}", index - 1))) { "← #" (index - 1) } " " }
+            @if index + 1 < size { a href=(lang.link(&format!("/ledger/{}", index + 1))) { "#" (index + 1) " →" } " " }
+            a href=(lang.link(&format!("/verifikasi?entry={index}"))) { (lang.t("Verifikasi entri ini di peramban Anda", "Verify this entry in your browser")) }
+            " · "
+            a href=(format!("/api/v1/entries/{index}/proof")) { (lang.t("Bukti inklusi (tlog-proof)", "Inclusion proof (tlog-proof)")) }
+        }
+        h2 { (lang.t("Pernyataan", "Statement")) }
+        pre { (pretty) }
+        h2 { (lang.t("Amplop bertanda tangan (DSSE)", "Signed envelope (DSSE)")) }
+        pre { (envelope) }
+        h2 { (lang.t("Bukti inklusi terhadap checkpoint terbaru", "Inclusion proof against the latest checkpoint")) }
+        pre { (bundle) }
+        h2 { (lang.t("Periksa dengan baris perintah", "Check from the command line")) }
+        pre {
+            "curl -s <URL>/api/v1/entries/" (index) "/proof > " (index) ".tlog-proof\n"
+            "curl -s <URL>/api/v1/entries/" (index) " > " (index) ".json\n"
+            "prasasti check-proof --vkey ledger.vkey --proof " (index) ".tlog-proof " (index) ".json"
+        }
+    };
+    Ok(layout(
+        lang,
+        &format!("#{index}"),
+        Some(Nav::Ledger),
+        &format!("/ledger/{index}"),
+        body,
+    ))
+}
