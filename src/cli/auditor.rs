@@ -1,0 +1,145 @@
+//! For auditors: the full verify and the offline proof check.
+
+use super::*;
+
+pub(super) fn default_state_file(origin: &str) -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
+    let name: String = origin
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Some(base.join("prasasti").join(format!("{name}.checkpoint")))
+}
+
+pub(super) async fn verify_cmd(
+    server: Option<String>,
+    database: Option<String>,
+    vkey: &Path,
+    state: Option<PathBuf>,
+    strict: bool,
+) -> Result<()> {
+    let verifier = read_verifier(vkey)?;
+    let source = match (server, database) {
+        (Some(server), _) => Source::Server {
+            base: server.trim_end_matches('/').to_owned(),
+        },
+        (None, Some(database)) => Source::Database(
+            Store::open(&database)
+                .await
+                .with_context(|| format!("opening {}", redact(&database)))?,
+        ),
+        (None, None) => bail!("give --server URL or --database URL"),
+    };
+    let state_file = state.or_else(|| default_state_file(verifier.name()));
+    let options = verify::Options {
+        verifier: verifier.clone(),
+        state_file: state_file.clone(),
+        progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
+    match audit::audit(&source, &options).await {
+        Ok(audit) => {
+            let report = &audit.log;
+            let secs = report.elapsed.as_secs_f64().max(1e-9);
+            println!(
+                "log OK: {} entries and {} signatures verified; root {} matches the checkpoint signed by {}",
+                report.entries,
+                report.signatures,
+                report.checkpoint.root,
+                verifier.name()
+            );
+            match report.previously_trusted {
+                Some(size) => {
+                    println!("the log extends the checkpoint of {size} entries trusted before")
+                }
+                None => println!(
+                    "no earlier checkpoint was trusted; this one is remembered from now on"
+                ),
+            }
+            if let Some(path) = state_file {
+                println!("trusted checkpoint saved in {}", path.display());
+            }
+            for v in &report.violations {
+                println!(
+                    "RULE VIOLATION at entry {}: {} ({})",
+                    v.index,
+                    v.refusal,
+                    v.refusal.code()
+                );
+            }
+            for f in &audit.flags {
+                println!(
+                    "FLAG: entry {} was signed with key {} after it was declared compromised (since {}, revoked by entry {})",
+                    f.index, f.keyid, f.compromised_since, f.revoked_by
+                );
+            }
+            println!("governance state hash {}", audit.state_hash.to_hex());
+            match &audit.state_check {
+                StateCheck::Matches => println!("the ledger publishes the same state hash"),
+                StateCheck::Differs { published, .. } => {
+                    println!(
+                        "STATE MISMATCH: the ledger publishes state hash {}",
+                        published.to_hex()
+                    )
+                }
+                StateCheck::Unavailable(why) => println!("state hash not compared: {why}"),
+            }
+            println!(
+                "{:.2} s, {:.0} entries/s",
+                secs,
+                report.entries as f64 / secs
+            );
+            if !audit.is_clean() {
+                bail!(
+                    "VERIFICATION FAILED: {} rule violation(s){}",
+                    report.violations.len(),
+                    if matches!(audit.state_check, StateCheck::Differs { .. }) {
+                        ", and the published state differs from the replay"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            if strict && !audit.flags.is_empty() {
+                bail!(
+                    "VERIFICATION FAILED (--strict): {} entr(y/ies) signed with a key after it was declared compromised",
+                    audit.flags.len()
+                );
+            }
+            println!("OK: the log and its governance rules verify");
+            Ok(())
+        }
+        Err(e) => bail!("VERIFICATION FAILED: {e}"),
+    }
+}
+
+pub(super) fn check_proof(vkey: &Path, proof: &Path, entry: &Path) -> Result<()> {
+    let verifier = read_verifier(vkey)?;
+    let text =
+        std::fs::read_to_string(proof).with_context(|| format!("reading {}", proof.display()))?;
+    let bundle = ProofBundle::parse(&text)?;
+    let raw = std::fs::read(entry).with_context(|| format!("reading {}", entry.display()))?;
+    // The leaf is the entry's canonical JSON; accept the API's answer too.
+    let leaf = match serde_json::from_slice::<Value>(&raw) {
+        Ok(Value::Object(mut answer)) if answer.get("entry").is_some_and(Value::is_object) => {
+            statement::canonical_json(&answer.remove("entry"))
+        }
+        Ok(value @ Value::Object(_)) => statement::canonical_json(&value),
+        _ => raw,
+    };
+    let checkpoint = bundle.verify(&leaf, &verifier)?;
+    println!(
+        "OK: the entry is entry {} of the log of {} entries signed by {}",
+        bundle.index,
+        checkpoint.size,
+        verifier.name()
+    );
+    Ok(())
+}

@@ -1,0 +1,150 @@
+//! For the operator: the ledger key, serving, the demonstration ledger.
+
+use super::*;
+
+pub(super) fn ledger_key(
+    keys_dir: &Path,
+    init: bool,
+    origin: Option<&str>,
+) -> Result<crate::tlog::note::NoteSigner> {
+    let key_path = keys_dir.join(LEDGER_KEY_FILE);
+    if !key_path.exists() {
+        match (init, origin) {
+            (true, Some(origin)) => {
+                let vkey = keys::init_ledger_keys(origin, keys_dir)?;
+                println!(
+                    "created the ledger key {}; verifier key: {vkey}",
+                    key_path.display()
+                );
+            }
+            (true, None) => bail!(
+                "--init needs --origin, the ledger's unique name, such as karanganyar.go.id/prasasti"
+            ),
+            (false, _) => bail!(
+                "there is no ledger key at {}. Create one with\n  prasasti init --origin <name> --keys {}\nor start with --init --origin <name>",
+                key_path.display(),
+                keys_dir.display()
+            ),
+        }
+    }
+    load_ledger_key(&key_path)
+}
+
+pub(super) async fn open_app(
+    database: &str,
+    signer: crate::tlog::note::NoteSigner,
+    rebuild_projection: bool,
+) -> Result<AppState> {
+    let store = Store::connect(database)
+        .await
+        .with_context(|| format!("opening {}", redact(database)))?;
+    let governance = Governance::load_with(store.clone(), signer.name(), rebuild_projection)
+        .await
+        .context("loading the governance state")?;
+    let ledger = crate::ledger::Ledger::open_with_rules(store, signer, Some(governance.rules()))
+        .await
+        .context("opening the ledger")?;
+    Ok(AppState::new(ledger, governance))
+}
+
+pub(super) async fn write_demo(app: &AppState) -> Result<()> {
+    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let written = crate::governance::demo::write(&app.ledger, progress)
+        .await
+        .context("writing the demonstration ledger")?;
+    if written > 0 {
+        println!(
+            "wrote the demonstration ledger: {written} entries (fictional people, public demo keys)"
+        );
+    }
+    Ok(())
+}
+
+pub(super) async fn demo(database: &str, keys_dir: &Path, origin: Option<&str>) -> Result<()> {
+    let signer = ledger_key(keys_dir, origin.is_some(), origin)?;
+    let app = open_app(database, signer, false).await?;
+    if app.ledger.latest_checkpoint().await?.tree_size > 0 {
+        bail!(
+            "{} already holds a ledger; the demonstration goes into an empty database only",
+            redact(database)
+        );
+    }
+    write_demo(&app).await
+}
+
+pub(super) async fn serve(listen: &str, database: &str, app: AppState, demo: bool) -> Result<()> {
+    if demo {
+        write_demo(&app).await?;
+    }
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    let address = listener.local_addr()?;
+    let ledger = &app.ledger;
+    let checkpoint = ledger.latest_checkpoint().await?;
+    println!(
+        "prasasti serving ledger {} on http://{address}",
+        ledger.origin()
+    );
+    println!("  site:     http://{address}/ (add ?lang=en for English)");
+    println!("  database: {}", redact(database));
+    println!("  entries:  {}", checkpoint.tree_size);
+    println!("  verifier key: {}", ledger.verifier().to_vkey_string());
+    crate::api::serve(listener, app, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// A database URL fit to print: any password replaced by `***`.
+pub fn redact(database: &str) -> String {
+    let Some((scheme, rest)) = database.split_once("://") else {
+        return database.to_owned();
+    };
+    let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
+    let Some((userinfo, host)) = authority.rsplit_once('@') else {
+        return database.to_owned();
+    };
+    let user = userinfo.split(':').next().unwrap_or("");
+    let password = if userinfo.contains(':') { ":***" } else { "" };
+    let slash = if rest.contains('/') { "/" } else { "" };
+    format!("{scheme}://{user}{password}@{host}{slash}{path}")
+}
+
+pub(super) async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn database_passwords_are_never_printed() {
+        assert_eq!(
+            redact("postgres://prasasti:s3cret@db.internal:5432/ledger"),
+            "postgres://prasasti:***@db.internal:5432/ledger"
+        );
+        assert_eq!(
+            redact("postgres://postgres@127.0.0.1/postgres"),
+            "postgres://postgres@127.0.0.1/postgres"
+        );
+        assert_eq!(redact("sqlite://prasasti.db"), "sqlite://prasasti.db");
+        assert_eq!(redact("postgres://u:p@h"), "postgres://u:***@h");
+    }
+}
