@@ -13,10 +13,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use ed25519_dalek::SigningKey;
-use prasasti::api::AppState;
 use prasasti::governance::{Governance, audit};
 use prasasti::ledger::statement::{VerifiedEnvelope, keyid_of, seal};
 use prasasti::ledger::verify::{self, Source};
+use prasasti::server::AppState;
 use prasasti::store::Store;
 use prasasti::tlog::note::NoteSigner;
 use serde_json::json;

@@ -6,10 +6,10 @@
 
 use std::time::{Duration, Instant};
 
-use prasasti::api::AppState;
 use prasasti::governance::Governance;
 use prasasti::governance::demo::{self, Step, seal_step};
 use prasasti::ledger::statement::VerifiedEnvelope;
+use prasasti::server::AppState;
 use prasasti::store::Store;
 use prasasti::tlog::note::NoteSigner;
 use rayon::prelude::*;

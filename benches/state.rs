@@ -13,9 +13,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use ed25519_dalek::SigningKey;
-use prasasti::api::AppState;
 use prasasti::governance::Governance;
 use prasasti::ledger::statement::{VerifiedEnvelope, keyid_of, seal};
+use prasasti::server::AppState;
 use prasasti::store::Store;
 use prasasti::tlog::note::NoteSigner;
 use serde_json::json;

@@ -2,8 +2,10 @@
 //!
 //! The house, from the bottom up: [`tlog`] (log mathematics and formats),
 //! [`store`] (database entities and the append transaction), [`ledger`]
-//! (statements, the append pipeline and the verifier), and the edges
-//! [`api`] and [`cli`]. Dependencies point down this list only.
+//! (statements, the append pipeline and the verifier), [`governance`] (the
+//! rules as a fold), and the edges: [`api`] and [`web`] side by side, the
+//! [`server`] that composes them, and [`cli`]. Dependencies point down this
+//! list only.
 
 // Nothing from outside the process may panic the server: no unwrap() in
 // the library (tests may).
@@ -13,8 +15,9 @@ pub mod api;
 pub mod cli;
 pub mod governance;
 pub mod ledger;
+pub mod server;
 pub mod store;
 pub mod tlog;
 pub mod web;
 
-pub use api::serve;
+pub use server::serve;

@@ -599,8 +599,8 @@ async fn openapi_document_is_pinned() {
     );
 }
 
-fn limited(limits: prasasti::api::Limits) -> prasasti::api::ServerConfig {
-    prasasti::api::ServerConfig {
+fn limited(limits: prasasti::server::Limits) -> prasasti::server::ServerConfig {
+    prasasti::server::ServerConfig {
         limits,
         public_url: None,
     }
@@ -633,7 +633,7 @@ async fn read_until_closed(stream: &mut tokio::net::TcpStream) -> Option<String>
 async fn half_sent_requests_are_closed_and_slow_requests_time_out() {
     let app = TestApp::spawn_with(
         TestDb::sqlite(),
-        limited(prasasti::api::Limits {
+        limited(prasasti::server::Limits {
             header_read_timeout: std::time::Duration::from_millis(500),
             request_timeout: std::time::Duration::from_secs(1),
             submissions_per_minute: 0,
@@ -669,7 +669,7 @@ async fn half_sent_requests_are_closed_and_slow_requests_time_out() {
 async fn requests_beyond_the_in_flight_limit_are_told_to_come_back() {
     let app = TestApp::spawn_with(
         TestDb::sqlite(),
-        limited(prasasti::api::Limits {
+        limited(prasasti::server::Limits {
             max_in_flight: 1,
             submissions_per_minute: 0,
             ..Default::default()
@@ -695,7 +695,7 @@ async fn one_address_gets_its_budget_of_submissions_then_429() {
     on_each_backend(|db| async move {
         let app = TestApp::spawn_with(
             db,
-            limited(prasasti::api::Limits {
+            limited(prasasti::server::Limits {
                 submissions_per_minute: 3,
                 ..Default::default()
             }),
@@ -890,7 +890,7 @@ async fn a_panic_in_a_rule_fails_its_batch_and_the_server_goes_on() {
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(prasasti::serve(
             listener,
-            prasasti::api::AppState::with_config(ledger.clone(), governance, test_config()),
+            prasasti::server::AppState::with_config(ledger.clone(), governance, test_config()),
             std::future::pending(),
         ));
         let client = prasasti::ledger::verify::http_client().unwrap();

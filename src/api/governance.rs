@@ -12,14 +12,19 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::routes::{path, query};
 use crate::governance::state::Charter;
 use crate::governance::views::*;
 use crate::governance::{Folded, Governance, StateHashError};
+use crate::ledger::Ledger;
 
-pub(super) fn routes() -> OpenApiRouter<AppState> {
+pub(super) fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Ledger: axum::extract::FromRef<S>,
+    Governance: axum::extract::FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(state_hash))
         .routes(routes!(charter))
@@ -71,11 +76,12 @@ fn missing(what: &str, id: &str) -> ApiError {
     )
 )]
 async fn state_hash(
-    State(app): State<AppState>,
+    State(ledger): State<Ledger>,
+    State(governance): State<Governance>,
     params: Result<Query<StateParams>, QueryRejection>,
 ) -> Result<Json<StateHash>, ApiError> {
     let params = query(params)?;
-    let size = app.ledger.latest_checkpoint().await?.tree_size;
+    let size = ledger.latest_checkpoint().await?.tree_size;
     let wanted = params.tree_size.unwrap_or(size);
     if wanted > size {
         return Err(ApiError::bad_request(
@@ -83,14 +89,10 @@ async fn state_hash(
             format!("tree size {wanted} is beyond the latest checkpoint's size {size}"),
         ));
     }
-    let hash = app
-        .governance
-        .state_hash(wanted)
-        .await
-        .map_err(|e| match e {
-            StateHashError::Busy => ApiError::busy(e.to_string(), 1),
-            StateHashError::Store(e) => ApiError::internal(e),
-        })?;
+    let hash = governance.state_hash(wanted).await.map_err(|e| match e {
+        StateHashError::Busy => ApiError::busy(e.to_string(), 1),
+        StateHashError::Store(e) => ApiError::internal(e),
+    })?;
     Ok(Json(StateHash {
         tree_size: wanted,
         state_hash: hash.to_hex(),
@@ -104,8 +106,8 @@ async fn state_hash(
     tag = "governance",
     responses((status = 200, body = Charter), (status = 404, body = ErrorBody))
 )]
-async fn charter(State(app): State<AppState>) -> Result<Json<Charter>, ApiError> {
-    current(&app.governance)
+async fn charter(State(governance): State<Governance>) -> Result<Json<Charter>, ApiError> {
+    current(&governance)
         .await?
         .state
         .charter
@@ -123,15 +125,12 @@ async fn charter(State(app): State<AppState>) -> Result<Json<Charter>, ApiError>
     responses((status = 200, body = ProgrammePage), (status = 400, body = ErrorBody))
 )]
 async fn programmes(
-    State(app): State<AppState>,
+    State(governance): State<Governance>,
     filter: Result<Query<ProgrammeFilter>, QueryRejection>,
 ) -> Result<Json<ProgrammePage>, ApiError> {
     let filter = query(filter)?;
     Ok(Json(
-        current(&app.governance)
-            .await?
-            .state
-            .programme_page(&filter),
+        current(&governance).await?.state.programme_page(&filter),
     ))
 }
 
@@ -144,11 +143,11 @@ async fn programmes(
     responses((status = 200, body = ProgrammeView), (status = 404, body = ErrorBody))
 )]
 async fn programme(
-    State(app): State<AppState>,
+    State(governance): State<Governance>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<ProgrammeView>, ApiError> {
     let id = path(id)?;
-    current(&app.governance)
+    current(&governance)
         .await?
         .state
         .programme_view(&id, Utc::now())
@@ -165,11 +164,11 @@ async fn programme(
     responses((status = 200, body = CommitmentView), (status = 404, body = ErrorBody))
 )]
 async fn commitment(
-    State(app): State<AppState>,
+    State(governance): State<Governance>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<CommitmentView>, ApiError> {
     let id = path(id)?;
-    current(&app.governance)
+    current(&governance)
         .await?
         .state
         .commitment_view(&id, Utc::now())
@@ -186,11 +185,11 @@ async fn commitment(
     responses((status = 200, body = MilestoneView), (status = 404, body = ErrorBody))
 )]
 async fn milestone(
-    State(app): State<AppState>,
+    State(governance): State<Governance>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<MilestoneView>, ApiError> {
     let id = path(id)?;
-    current(&app.governance)
+    current(&governance)
         .await?
         .state
         .milestone_view(&id, Utc::now())
@@ -205,8 +204,8 @@ async fn milestone(
     tag = "governance",
     responses((status = 200, body = Vec<OfficeView>))
 )]
-async fn offices(State(app): State<AppState>) -> Result<Json<Vec<OfficeView>>, ApiError> {
-    let folded = current(&app.governance).await?;
+async fn offices(State(governance): State<Governance>) -> Result<Json<Vec<OfficeView>>, ApiError> {
+    let folded = current(&governance).await?;
     let now = Utc::now();
     let mut list: Vec<OfficeView> = folded
         .state
@@ -227,11 +226,11 @@ async fn offices(State(app): State<AppState>) -> Result<Json<Vec<OfficeView>>, A
     responses((status = 200, body = OfficeView), (status = 404, body = ErrorBody))
 )]
 async fn office(
-    State(app): State<AppState>,
+    State(governance): State<Governance>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<OfficeView>, ApiError> {
     let id = path(id)?;
-    current(&app.governance)
+    current(&governance)
         .await?
         .state
         .office_view(&id, Utc::now())
@@ -248,11 +247,11 @@ async fn office(
     responses((status = 200, body = MandateView), (status = 404, body = ErrorBody))
 )]
 async fn mandate(
-    State(app): State<AppState>,
+    State(governance): State<Governance>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<MandateView>, ApiError> {
     let id = path(id)?;
-    current(&app.governance)
+    current(&governance)
         .await?
         .state
         .mandate_view(&id, Utc::now())
@@ -269,11 +268,11 @@ async fn mandate(
     responses((status = 200, body = KeyView), (status = 404, body = ErrorBody))
 )]
 async fn key(
-    State(app): State<AppState>,
+    State(governance): State<Governance>,
     keyid: Result<Path<String>, PathRejection>,
 ) -> Result<Json<KeyView>, ApiError> {
     let keyid = path(keyid)?;
-    current(&app.governance)
+    current(&governance)
         .await?
         .state
         .key_view(&keyid)
@@ -289,7 +288,7 @@ async fn key(
     tag = "governance",
     responses((status = 200, body = Continuity))
 )]
-async fn continuity(State(app): State<AppState>) -> Result<Json<Continuity>, ApiError> {
-    let folded = current(&app.governance).await?;
+async fn continuity(State(governance): State<Governance>) -> Result<Json<Continuity>, ApiError> {
+    let folded = current(&governance).await?;
     Ok(Json(folded.state.continuity(folded.size, Utc::now())))
 }

@@ -1,88 +1,22 @@
 //! The HTTP API (axum): thin handlers translating requests into calls to
-//! [`crate::ledger`]. Routes are registered through utoipa-axum, so the
-//! OpenAPI document at `/api/openapi.json` is generated from this code.
+//! [`crate::ledger`] and [`crate::governance`]. Routes are registered
+//! through utoipa-axum, so the OpenAPI document at `/api/openapi.json` is
+//! generated from this code. The server serves these
+//! routes beside the site's.
 
 pub mod error;
 mod governance;
-pub mod limits;
 mod routes;
 
-use std::future::Future;
-use std::net::SocketAddr;
-use std::sync::Arc;
-
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use tokio::net::TcpListener;
+use axum::extract::FromRef;
 use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::governance::Governance;
 use crate::ledger::Ledger;
 
-pub use self::limits::Limits;
-
-/// What every handler can reach: the log, its governance state and the
-/// server's settings.
-#[derive(Clone)]
-pub struct AppState {
-    /// The log.
-    pub ledger: Ledger,
-    /// The governance rules and state.
-    pub governance: Governance,
-    /// How the server is set up.
-    pub config: Arc<ServerConfig>,
-}
-
-impl AppState {
-    /// The application with the default settings.
-    pub fn new(ledger: Ledger, governance: Governance) -> AppState {
-        AppState::with_config(ledger, governance, ServerConfig::default())
-    }
-
-    /// The application with `config`.
-    pub fn with_config(ledger: Ledger, governance: Governance, config: ServerConfig) -> AppState {
-        AppState {
-            ledger,
-            governance,
-            config: Arc::new(config),
-        }
-    }
-}
-
-/// How a server is set up.
-#[derive(Clone, Debug, Default)]
-pub struct ServerConfig {
-    /// Timeouts and budgets.
-    pub limits: Limits,
-    /// The address the public reaches the site at, such as
-    /// `https://prasasti.karanganyarkab.go.id`: links in feeds are made
-    /// from it, never from a request's `Host` header. Without it, links
-    /// are relative to the site's root.
-    pub public_url: Option<String>,
-}
-
-impl axum::extract::FromRef<AppState> for Ledger {
-    fn from_ref(state: &AppState) -> Ledger {
-        state.ledger.clone()
-    }
-}
-
-impl axum::extract::FromRef<AppState> for Governance {
-    fn from_ref(state: &AppState) -> Governance {
-        state.governance.clone()
-    }
-}
-
-impl axum::extract::FromRef<AppState> for crate::web::PublicUrl {
-    fn from_ref(state: &AppState) -> crate::web::PublicUrl {
-        crate::web::PublicUrl(state.config.public_url.clone())
-    }
-}
-
-/// Largest request body read at all; anything between the envelope limit
-/// and this is refused with a JSON 413 by the handler.
-const BODY_LIMIT: usize = 1024 * 1024;
+pub use self::routes::not_found;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -96,17 +30,21 @@ const BODY_LIMIT: usize = 1024 * 1024;
 )]
 struct ApiDoc;
 
-/// The application's routes and its OpenAPI document.
-pub fn router(app: AppState) -> (Router, utoipa::openapi::OpenApi) {
+/// The API's routes (the OpenAPI document at `/api/openapi.json`, the
+/// tiles included) for any application state that holds the ledger and its
+/// governance, and the document itself.
+pub fn router<S>() -> (Router<S>, utoipa::openapi::OpenApi)
+where
+    S: Clone + Send + Sync + 'static,
+    Ledger: FromRef<S>,
+    Governance: FromRef<S>,
+{
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(routes::routes())
         .merge(governance::routes())
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     let spec = published_document(&doc);
-    let limits = &app.config.limits;
-    let in_flight = limits::InFlight(Arc::new(tokio::sync::Semaphore::new(limits.max_in_flight)));
-    let budget = limits::SubmissionBudget::new(limits.submissions_per_minute);
     let router = router
         .route(
             "/api/openapi.json",
@@ -115,25 +53,7 @@ pub fn router(app: AppState) -> (Router, utoipa::openapi::OpenApi) {
                 async move { axum::Json(spec) }
             }),
         )
-        .route("/tile/{*path}", routes::tile_route())
-        .merge(crate::web::router())
-        .fallback(routes::not_found)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn_with_state(
-            budget,
-            limits::limit_submissions,
-        ))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            limits.request_timeout,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            in_flight,
-            limits::limit_in_flight,
-        ))
-        .layer(axum::middleware::from_fn(limits::security_headers))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(app);
+        .route("/tile/{*path}", routes::tile_route());
     (router, doc)
 }
 
@@ -173,69 +93,4 @@ fn published_document(doc: &utoipa::openapi::OpenApi) -> serde_json::Value {
         }
     }
     spec
-}
-
-/// Serves the ledger on `listener` until `shutdown` completes, then finishes
-/// the requests in flight. Connections that do not send their headers within
-/// [`Limits::header_read_timeout`] are closed; at most
-/// [`Limits::max_connections`] are open at once.
-pub async fn serve(
-    listener: TcpListener,
-    app: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-    use hyper_util::server::conn::auto::Builder;
-    use tower::ServiceExt as _;
-
-    let limits = app.config.limits.clone();
-    let (router, _) = router(app);
-    let connections = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
-    let mut builder = Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout)
-        .keep_alive(true);
-    builder.http2().timer(TokioTimer::new());
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        let Ok(permit) = connections.clone().acquire_owned().await else {
-            break;
-        };
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    // Out of file descriptors and the like: wait, then go on.
-                    tracing::warn!(error = %e, "cannot accept a connection");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        let service = router.clone().map_request(
-            move |mut request: axum::http::Request<hyper::body::Incoming>| {
-                request
-                    .extensions_mut()
-                    .insert(axum::extract::ConnectInfo::<SocketAddr>(peer));
-                request
-            },
-        );
-        let service = hyper_util::service::TowerToHyperService::new(service);
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, %peer, "connection ended with an error");
-            }
-            drop(permit);
-        });
-    }
-    graceful.shutdown().await;
-    Ok(())
 }

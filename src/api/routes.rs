@@ -22,7 +22,11 @@ use crate::tlog::tile::Tile;
 /// Most entries one page of `GET /api/v1/entries` returns.
 pub const MAX_PAGE: u64 = 1000;
 
-pub(super) fn routes() -> OpenApiRouter<super::AppState> {
+pub(super) fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Ledger: axum::extract::FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(submit_entry, list_entries))
         .routes(routes!(get_entry))
@@ -36,11 +40,16 @@ pub(super) fn routes() -> OpenApiRouter<super::AppState> {
 
 /// Tile paths contain slashes, so the route is a wildcard that utoipa cannot
 /// express; its documentation is added to the OpenAPI document separately.
-pub(super) fn tile_route() -> axum::routing::MethodRouter<super::AppState> {
+pub(super) fn tile_route<S>() -> axum::routing::MethodRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Ledger: axum::extract::FromRef<S>,
+{
     axum::routing::get(tile)
 }
 
-pub(super) async fn not_found() -> ApiError {
+/// The answer to a path nothing serves: `404 not_found`.
+pub async fn not_found() -> ApiError {
     ApiError::not_found("not_found", "no such resource")
 }
 

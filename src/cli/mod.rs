@@ -12,11 +12,11 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use serde_json::Value;
 
-use crate::api::AppState;
 use crate::governance::Governance;
 use crate::governance::audit::{self, StateCheck};
 use crate::ledger::statement::{self, Envelope};
 use crate::ledger::verify::{self, Source};
+use crate::server::AppState;
 use crate::store::Store;
 use crate::tlog::bundle::ProofBundle;
 use crate::tlog::checkpoint::Checkpoint;
@@ -135,7 +135,7 @@ pub enum Command {
         public_url: Option<String>,
         /// Submissions one client address may make per minute (a minute's
         /// worth may come at once); 0 turns the budget off.
-        #[arg(long, default_value_t = crate::api::limits::SUBMISSIONS_PER_MINUTE)]
+        #[arg(long, default_value_t = crate::server::limits::SUBMISSIONS_PER_MINUTE)]
         submissions_per_minute: u32,
     },
     /// Write the demonstration ledger (Kabupaten Karanganyar, fictional
@@ -260,8 +260,8 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
             let signer = ledger_key(&keys.dir, init, origin.as_deref())?;
             let mut app = open_app(&database.url, signer, rebuild_projection).await?;
-            app.config = std::sync::Arc::new(crate::api::ServerConfig {
-                limits: crate::api::Limits {
+            app.config = std::sync::Arc::new(crate::server::ServerConfig {
+                limits: crate::server::Limits {
                     submissions_per_minute,
                     ..Default::default()
                 },

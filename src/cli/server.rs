@@ -90,7 +90,7 @@ pub(super) async fn serve(listen: &str, database: &str, app: AppState, demo: boo
     println!("  database: {}", redact(database));
     println!("  entries:  {}", checkpoint.tree_size);
     println!("  verifier key: {}", ledger.verifier().to_vkey_string());
-    crate::api::serve(listener, app, shutdown_signal()).await?;
+    crate::server::serve(listener, app, shutdown_signal()).await?;
     Ok(())
 }
 

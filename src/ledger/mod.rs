@@ -2,6 +2,9 @@
 //! proofs and tiles, and the verifier. Built from [`crate::tlog`] and
 //! [`crate::store`].
 
+mod append;
+
+use self::append::{Job, Submission, appender};
 pub mod entry;
 pub mod rules;
 pub mod statement;
@@ -9,25 +12,19 @@ pub mod verify;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
-use chrono::Utc;
 use tokio::sync::{mpsc, oneshot};
 
-use self::entry::{Entry, RecordedAt, format_time, parse_time};
 use self::rules::{Refusal, Rules};
 use self::statement::{Envelope, VerifiedEnvelope};
-use crate::store::{AppendTx, NewEntry, Store, StoreError, StoredCheckpoint};
-use crate::tlog::checkpoint::Checkpoint;
-use crate::tlog::hash::{CompactRange, Hash, NodeId};
+use crate::store::{Store, StoreError, StoredCheckpoint};
+use crate::tlog::hash::{Hash, NodeId};
 use crate::tlog::note::{NoteSigner, NoteVerifier};
 use crate::tlog::proof::{self, ProofError};
 use crate::tlog::tile::{self, Tile, TileKind};
 
 /// Most envelopes committed in one transaction.
 pub const MAX_BATCH: usize = 1024;
-/// Attempts of one append transaction before giving up.
-const MAX_ATTEMPTS: u32 = 20;
 
 /// Why the ledger could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -91,18 +88,6 @@ pub struct Appended {
     pub inclusion_proof: Vec<Hash>,
     /// False when the identical envelope was already in the log.
     pub created: bool,
-}
-
-/// A checked envelope waiting for the appender.
-struct Submission {
-    envelope: VerifiedEnvelope,
-    /// Computed by the submitting task, so the appender does not.
-    digest: Hash,
-}
-
-struct Job {
-    submission: Submission,
-    reply: oneshot::Sender<Result<Appended, LedgerError>>,
 }
 
 /// A ledger: one log, its key and its database.
@@ -315,348 +300,5 @@ impl Inner {
         let hashes = proof::assemble(ranges, &nodes)?;
         let root = proof::range_hash(0..size, &nodes)?;
         Ok((hashes, root))
-    }
-
-    fn sign_checkpoint(&self, size: u64, root: Hash) -> Result<StoredCheckpoint, LedgerError> {
-        let checkpoint = Checkpoint {
-            origin: self.signer.name().to_owned(),
-            size,
-            root,
-        };
-        let note = checkpoint
-            .sign(&self.signer)
-            .map_err(|e| LedgerError::AppendFailed(format!("cannot sign a checkpoint: {e}")))?;
-        Ok(StoredCheckpoint {
-            tree_size: size,
-            root,
-            note,
-            signed_at: format_time(Utc::now()),
-        })
-    }
-
-    /// Makes sure the current tree size has a signed checkpoint (a new, empty
-    /// log gets its checkpoint of size 0 here).
-    async fn ensure_checkpoint(&self) -> Result<(), LedgerError> {
-        retrying(|| async {
-            let tx = self.store.begin_append().await?;
-            let size = tx.head().await?.map_or(0, |h| h.size);
-            if !tx.has_checkpoint(size).await? {
-                let range = compact_range(&tx, size).await?;
-                let checkpoint = self.sign_checkpoint(size, range.root())?;
-                tx.insert(&[], &[], &checkpoint).await?;
-                tx.commit().await?;
-            }
-            Ok(())
-        })
-        .await
-    }
-
-    /// Builds every inclusion proof of a committed batch from one read of
-    /// stored hashes.
-    async fn finish_batch(
-        &self,
-        committed: Committed,
-    ) -> Result<Vec<Result<Appended, LedgerError>>, LedgerError> {
-        let (outcomes, checkpoint, mut nodes) = committed;
-        let size = checkpoint.tree_size;
-        let mut ranges = Vec::new();
-        for outcome in &outcomes {
-            if let Outcome::Placed { index, .. } = outcome {
-                ranges.push(proof::inclusion_ranges(*index, size)?);
-            }
-        }
-        let wanted: Vec<NodeId> = proof::nodes_for(&ranges.concat())
-            .into_iter()
-            .filter(|id| !nodes.contains_key(id))
-            .collect();
-        nodes.extend(self.store.nodes(&wanted).await?);
-        let mut ranges = ranges.into_iter();
-        let mut results = Vec::with_capacity(outcomes.len());
-        for outcome in outcomes {
-            results.push(match outcome {
-                Outcome::Conflict { id, index } => Err(LedgerError::Conflict { id, index }),
-                Outcome::Refused(refusal) => Err(LedgerError::Refused(refusal)),
-                Outcome::Unconsented => Err(LedgerError::GenesisWithoutLedgerSignature {
-                    keyid: statement::keyid_of(self.verifier.verifying_key()),
-                }),
-                Outcome::Placed {
-                    index,
-                    leaf_hash,
-                    entry,
-                    created,
-                } => {
-                    let inclusion_proof =
-                        proof::assemble(&ranges.next().unwrap_or_default(), &nodes)?;
-                    Ok(Appended {
-                        index,
-                        leaf_hash,
-                        entry,
-                        checkpoint: checkpoint.note.clone(),
-                        tree_size: size,
-                        inclusion_proof,
-                        created,
-                    })
-                }
-            });
-        }
-        Ok(results)
-    }
-
-    /// One attempt at appending a batch in one transaction with one checkpoint.
-    async fn try_append_batch(&self, batch: &[Submission]) -> Result<Committed, LedgerError> {
-        let tx = self.store.begin_append().await?;
-        let head = tx.head().await?;
-        let ids: Vec<&str> = batch.iter().map(|s| s.envelope.statement_id()).collect();
-        let mut known = tx.find_statements(&ids).await?;
-
-        let size = head.as_ref().map_or(0, |h| h.size);
-        let mut prev = head.as_ref().map_or(Hash::ZERO, |h| h.last_leaf);
-        // recorded_at never goes backwards, even if the clock does.
-        let now = Utc::now();
-        let last = head.as_ref().and_then(|h| parse_time(&h.last_recorded_at));
-        let recorded_at = RecordedAt::new(last.map_or(now, |l| l.max(now)));
-
-        let mut range = compact_range(&tx, size).await?;
-        let mut fold = match &self.rules {
-            Some(rules) => Some(rules.begin(&tx, size).await?),
-            None => None,
-        };
-
-        let mut outcomes = Vec::with_capacity(batch.len());
-        let mut entries = Vec::new();
-        let mut nodes = Vec::new();
-        for Submission {
-            envelope,
-            digest: envelope_digest,
-        } in batch
-        {
-            if let Some(&(index, digest)) = known.get(envelope.statement_id()) {
-                outcomes.push(if digest == *envelope_digest {
-                    Pending::Existing(index)
-                } else {
-                    Pending::Conflict {
-                        id: envelope.statement_id().to_owned(),
-                        index,
-                    }
-                });
-                continue;
-            }
-            let index = range.size();
-            if index == 0 && !envelope.signers().contains(self.verifier.verifying_key()) {
-                outcomes.push(Pending::Unconsented);
-                continue;
-            }
-            let entry = Entry {
-                v: entry::ENTRY_VERSION,
-                index,
-                prev,
-                recorded_at,
-                envelope: envelope.envelope().clone(),
-            };
-            if let Some(fold) = fold.as_mut()
-                && let Err(refusal) = fold.apply(&entry, envelope)
-            {
-                outcomes.push(Pending::Refused(refusal));
-                continue;
-            }
-            let body = entry.to_bytes();
-            let leaf_hash = crate::tlog::hash::leaf_hash(&body);
-            nodes.extend(range.push(leaf_hash));
-            prev = leaf_hash;
-            known.insert(
-                envelope.statement_id().to_owned(),
-                (index, *envelope_digest),
-            );
-            entries.push(NewEntry {
-                index,
-                statement_id: envelope.statement_id().to_owned(),
-                digest: *envelope_digest,
-                leaf_hash,
-                recorded_at: recorded_at.to_string(),
-                body,
-            });
-            outcomes.push(Pending::New(index));
-        }
-
-        let checkpoint = if entries.is_empty() {
-            drop(tx);
-            if let Some(fold) = fold {
-                // It may have caught up with other servers' entries.
-                fold.install();
-            }
-            self.latest_checkpoint().await?
-        } else {
-            let checkpoint = self.sign_checkpoint(range.size(), range.root())?;
-            if let Some(fold) = fold.as_mut() {
-                fold.persist(&tx).await?;
-            }
-            tx.insert(&entries, &nodes, &checkpoint).await?;
-            tx.commit().await?;
-            if let Some(fold) = fold {
-                fold.install();
-            }
-            checkpoint
-        };
-
-        // New entries of this batch follow the old head in order.
-        let added = |index: u64| {
-            let e = entries.get(usize::try_from(index.checked_sub(size)?).ok()?)?;
-            Some((e.leaf_hash, e.body.clone()))
-        };
-        // Fill in the entries that were already in the log.
-        let mut placed = Vec::with_capacity(outcomes.len());
-        for outcome in outcomes {
-            placed.push(match outcome {
-                Pending::New(index) => {
-                    let (leaf_hash, entry) = added(index).ok_or_else(|| {
-                        LedgerError::AppendFailed(format!(
-                            "entry {index} is missing from its own batch"
-                        ))
-                    })?;
-                    Outcome::Placed {
-                        index,
-                        leaf_hash,
-                        entry,
-                        created: true,
-                    }
-                }
-                Pending::Existing(index) => {
-                    if let Some((leaf_hash, entry)) = added(index) {
-                        // The same envelope twice in one batch.
-                        Outcome::Placed {
-                            index,
-                            leaf_hash,
-                            entry,
-                            created: false,
-                        }
-                    } else {
-                        let stored = self.store.entry(index).await?.ok_or_else(|| {
-                            StoreError::Corrupt(format!("entry {index} vanished"))
-                        })?;
-                        Outcome::Placed {
-                            index,
-                            leaf_hash: stored.leaf_hash,
-                            entry: stored.body,
-                            created: false,
-                        }
-                    }
-                }
-                Pending::Conflict { id, index } => Outcome::Conflict { id, index },
-                Pending::Refused(refusal) => Outcome::Refused(refusal),
-                Pending::Unconsented => Outcome::Unconsented,
-            });
-        }
-        Ok((placed, checkpoint, nodes.into_iter().collect()))
-    }
-}
-
-/// The right edge of the stored tree of `size` entries, read under the lock.
-async fn compact_range(tx: &AppendTx, size: u64) -> Result<CompactRange, LedgerError> {
-    let ids = CompactRange::node_ids(size);
-    let nodes = tx.nodes(&ids).await?;
-    let hashes = ids
-        .iter()
-        .map(|id| nodes.get(id).copied().ok_or(ProofError::MissingNode(*id)))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(CompactRange::from_hashes(size, &hashes).map_err(|e| StoreError::Corrupt(e.to_string()))?)
-}
-
-/// A committed batch: each submission's outcome, the checkpoint covering
-/// the batch, and the subtree hashes the batch added.
-type Committed = (Vec<Outcome>, StoredCheckpoint, HashMap<NodeId, Hash>);
-
-enum Pending {
-    New(u64),
-    Existing(u64),
-    Conflict { id: String, index: u64 },
-    Refused(Refusal),
-    Unconsented,
-}
-
-enum Outcome {
-    Placed {
-        index: u64,
-        leaf_hash: Hash,
-        entry: Vec<u8>,
-        created: bool,
-    },
-    Conflict {
-        id: String,
-        index: u64,
-    },
-    Refused(Refusal),
-    Unconsented,
-}
-
-/// Runs a whole transaction again when the database says a retry may succeed.
-async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T, LedgerError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, LedgerError>>,
-{
-    let mut tries = 0;
-    loop {
-        match attempt().await {
-            Err(LedgerError::Store(e)) if e.is_retryable() && tries + 1 < MAX_ATTEMPTS => {
-                tries += 1;
-                tracing::debug!(error = %e, tries, "append transaction will be retried");
-                tokio::time::sleep(Duration::from_millis(5 << tries.min(6))).await;
-            }
-            other => return other,
-        }
-    }
-}
-
-/// The single appender of this process: takes every waiting submission
-/// into one transaction (group commit), so one fsync and one checkpoint
-/// serve many entries. Proofs and replies of a committed batch are built in
-/// another task while the next batch is being committed.
-async fn appender(inner: Arc<Inner>, mut jobs: mpsc::Receiver<Job>) {
-    while let Some(first) = jobs.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        let (submissions, replies): (Vec<Submission>, Vec<_>) =
-            batch.into_iter().map(|j| (j.submission, j.reply)).unzip();
-        let started = std::time::Instant::now();
-        let entries = submissions.len();
-        // The batch runs in its own task, so a panic in the rules (a bug)
-        // fails this batch only: the appender goes on serving.
-        let attempt = tokio::spawn({
-            let inner = inner.clone();
-            async move { retrying(|| inner.try_append_batch(&submissions)).await }
-        });
-        let committed = attempt.await.unwrap_or_else(|e| {
-            tracing::error!(error = %e, entries, "the append of a batch panicked; its submissions are refused and the appender goes on");
-            Err(LedgerError::AppendFailed(
-                "the ledger failed unexpectedly while checking this batch; nothing was appended (the cause is in the server's log)".into(),
-            ))
-        });
-        tracing::debug!(entries, elapsed = ?started.elapsed(), "batch committed");
-        let inner = inner.clone();
-        tokio::spawn(async move {
-            let results = match committed {
-                Ok(committed) => inner.finish_batch(committed).await,
-                Err(e) => Err(e),
-            };
-            match results {
-                Ok(results) => {
-                    for (reply, result) in replies.into_iter().zip(results) {
-                        let _ = reply.send(result);
-                    }
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, entries = replies.len(), "append failed");
-                    let message = e.to_string();
-                    for reply in replies {
-                        let _ = reply.send(Err(LedgerError::AppendFailed(message.clone())));
-                    }
-                }
-            }
-        });
     }
 }

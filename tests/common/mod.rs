@@ -6,10 +6,10 @@ use std::future::Future;
 use std::path::PathBuf;
 
 use ed25519_dalek::SigningKey;
-use prasasti::api::AppState;
 use prasasti::governance::Governance;
 use prasasti::ledger::Ledger;
 use prasasti::ledger::statement::{Envelope, VerifiedEnvelope, keyid_of, seal};
+use prasasti::server::AppState;
 use prasasti::store::Store;
 use prasasti::tlog::note::NoteSigner;
 use serde_json::{Map, Value, json};
@@ -163,9 +163,9 @@ pub fn signed(id: &str) -> Envelope {
 
 /// The settings of test servers: tests post many entries from one
 /// address, so there is no submission budget.
-pub fn test_config() -> prasasti::api::ServerConfig {
-    prasasti::api::ServerConfig {
-        limits: prasasti::api::Limits {
+pub fn test_config() -> prasasti::server::ServerConfig {
+    prasasti::server::ServerConfig {
+        limits: prasasti::server::Limits {
             submissions_per_minute: 0,
             ..Default::default()
         },
@@ -179,7 +179,7 @@ pub async fn open_app(db: &TestDb) -> AppState {
 }
 
 /// Opens the ledger with its governance rules on `db`, with `config`.
-pub async fn open_app_with(db: &TestDb, config: prasasti::api::ServerConfig) -> AppState {
+pub async fn open_app_with(db: &TestDb, config: prasasti::server::ServerConfig) -> AppState {
     let store = Store::connect(&db.url).await.expect("open store");
     let (ledger, governance) = Governance::open_ledger(store, ledger_key())
         .await
@@ -229,7 +229,7 @@ impl TestApp {
     }
 
     /// A served ledger holding the test genesis, with `config`.
-    pub async fn spawn_with(db: TestDb, config: prasasti::api::ServerConfig) -> TestApp {
+    pub async fn spawn_with(db: TestDb, config: prasasti::server::ServerConfig) -> TestApp {
         let state = open_app_with(&db, config).await;
         let app = TestApp::serve(db, state).await;
         write_genesis(&app.ledger).await;

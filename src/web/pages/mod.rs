@@ -230,4 +230,3 @@ fn parse_filter<T: serde::de::DeserializeOwned>(value: &Option<String>) -> Optio
         .filter(|v| !v.is_empty())
         .and_then(|v| serde_json::from_value(serde_json::Value::String(v.to_owned())).ok())
 }
-
