@@ -71,7 +71,7 @@ async fn run(name: &str, url: &str, entries: usize) {
             .collect(),
     );
     let next = Arc::new(AtomicUsize::new(0));
-    let client = verify::http_client().expect("client");
+    let client = prasasti::ledger::http::client().expect("client");
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..CLIENTS {
@@ -122,7 +122,7 @@ async fn run(name: &str, url: &str, entries: usize) {
         let options = verify::Options {
             verifier: signer.verifier(),
             state_file: None,
-            progress: false,
+            progress: Default::default(),
         };
         let audit = audit::audit(&source, &options).await.expect("verify");
         assert!(audit.is_clean(), "the load ledger verifies");

@@ -29,7 +29,7 @@ const PAGES: [&str; 9] = [
 ];
 
 async fn measure(base: &str, label: &str) {
-    let client = prasasti::ledger::verify::http_client().expect("client");
+    let client = prasasti::ledger::http::client().expect("client");
     for page in PAGES {
         let mut times = Vec::new();
         for _ in 0..30 {
@@ -68,7 +68,7 @@ fn main() {
         let store = Store::connect(&url).await.expect("store");
         let signer = NoteSigner::from_seed(ORIGIN, [8; 32]).expect("key");
         let (ledger, governance) = Governance::open_ledger(store, signer).await.expect("ledger");
-        demo::write(&ledger, false).await.expect("demo");
+        demo::write(&ledger, &Default::default()).await.expect("demo");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         tokio::spawn(prasasti::serve(

@@ -42,7 +42,7 @@ fn cpu_time() -> Duration {
 /// Polls `/healthz` until stopped; returns the slowest answer.
 fn watch_health(base: String, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<Duration> {
     tokio::spawn(async move {
-        let client = prasasti::ledger::verify::http_client().expect("HTTP client");
+        let client = prasasti::ledger::http::client().expect("HTTP client");
         let mut slowest = Duration::ZERO;
         while !stop.load(Ordering::Relaxed) {
             let t = Instant::now();
@@ -64,7 +64,7 @@ async fn burst(base: &str, what: &str, paths: Vec<String>) {
     let health = watch_health(base.to_owned(), stop.clone());
     let cpu = cpu_time();
     let started = Instant::now();
-    let client = prasasti::ledger::verify::http_client().expect("HTTP client");
+    let client = prasasti::ledger::http::client().expect("HTTP client");
     let tasks: Vec<_> = paths
         .into_iter()
         .map(|path| {

@@ -772,7 +772,7 @@ async fn out_of_range_tile_paths_are_refused_not_wrapped() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_auditor_refuses_answers_larger_than_its_cap() {
-    use prasasti::ledger::verify::{MAX_RESPONSE_BYTES, http_get};
+    use prasasti::ledger::http::{MAX_RESPONSE_BYTES, get as http_get};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = axum::Router::new()
@@ -893,7 +893,7 @@ async fn a_panic_in_a_rule_fails_its_batch_and_the_server_goes_on() {
             prasasti::server::AppState::with_config(ledger.clone(), governance, test_config()),
             std::future::pending(),
         ));
-        let client = prasasti::ledger::verify::http_client().unwrap();
+        let client = prasasti::ledger::http::client().unwrap();
         let post = |id: &str| {
             let body = serde_json::to_vec(&signed(id)).unwrap();
             let (client, base) = (client.clone(), base.clone());

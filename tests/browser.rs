@@ -61,7 +61,7 @@ impl Browser {
             .spawn()
             .expect("start chromedriver");
         let base = format!("http://127.0.0.1:{port}");
-        let client = prasasti::ledger::verify::http_client().unwrap();
+        let client = prasasti::ledger::http::client().unwrap();
         let started = Instant::now();
         while client.get(format!("{base}/status")).send().await.is_err() {
             assert!(
@@ -301,7 +301,7 @@ async fn a_visitor_verifies_in_the_browser_and_catches_a_forged_proof_and_a_roll
         upstream: app.base.clone(),
         mode: Arc::new(AtomicU8::new(HONEST)),
         old_checkpoint: Arc::new(std::sync::Mutex::new(String::new())),
-        client: prasasti::ledger::verify::http_client().unwrap(),
+        client: prasasti::ledger::http::client().unwrap(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let site = format!("http://{}", listener.local_addr().unwrap());

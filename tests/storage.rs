@@ -21,7 +21,7 @@ async fn audit(url: &str) -> Result<verify::Report, verify::VerifyError> {
     let options = verify::Options {
         verifier: ledger_key().verifier(),
         state_file: None,
-        progress: false,
+        progress: Default::default(),
     };
     let audit = prasasti::governance::audit::audit(&Source::Database(store), &options).await?;
     assert!(
@@ -241,7 +241,7 @@ async fn hammer(
     per_writer: usize,
     tag: &str,
 ) -> Vec<(u64, String)> {
-    let client = prasasti::ledger::verify::http_client().expect("HTTP client");
+    let client = prasasti::ledger::http::client().expect("HTTP client");
     let acked = Arc::new(Mutex::new(Vec::new()));
     let mut tasks = Vec::new();
     for w in 0..writers {
@@ -296,7 +296,7 @@ async fn two_servers_and_sixteen_writers_make_one_linear_verifiable_log() {
             .unwrap_or_else(|e| panic!("{}: {e}", db.name));
         assert_eq!(report.entries, 401);
         // Both servers publish the state the replay computes.
-        let client = prasasti::ledger::verify::http_client().unwrap();
+        let client = prasasti::ledger::http::client().unwrap();
         let mut hashes = Vec::new();
         for base in [&a.base, &b.base] {
             let state: serde_json::Value = client
@@ -341,7 +341,7 @@ fn spawn_writers(
             let acked = acked.clone();
             let tag = tag.to_owned();
             tokio::spawn(async move {
-                let client = prasasti::ledger::verify::http_client().expect("HTTP client");
+                let client = prasasti::ledger::http::client().expect("HTTP client");
                 for i in 0.. {
                     let id = format!("{tag}-w{w}-{i}");
                     let sent =
@@ -413,7 +413,7 @@ async fn twenty_kill_9s_under_32_writers_lose_nothing_and_need_no_hand() {
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", db.name));
         assert!(report.entries as usize > acked.len());
-        let client = prasasti::ledger::verify::http_client().unwrap();
+        let client = prasasti::ledger::http::client().unwrap();
         let state: serde_json::Value = client
             .get(format!("{}/api/v1/state", server.base))
             .send()
@@ -453,7 +453,7 @@ async fn every_acknowledged_entry_survives_kill_9_during_sustained_appends() {
         let restarted = Server::start(&db.url, keys.path());
         all_present(&db.url, &acked, db.name).await;
         // The log is whole, and appending goes on where it stopped.
-        let client = prasasti::ledger::verify::http_client().expect("HTTP client");
+        let client = prasasti::ledger::http::client().expect("HTTP client");
         let body = serde_json::to_vec(&signed("after-restart")).unwrap();
         let response = post_entry(&client, &restarted.base, body).await.unwrap();
         assert_eq!(response.status().as_u16(), 201);

@@ -42,7 +42,7 @@ pub(super) async fn verify_cmd(
     let options = verify::Options {
         verifier: verifier.clone(),
         state_file: state_file.clone(),
-        progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        progress: progress_bar("verifying"),
     };
     match audit::audit(&source, &options).await {
         Ok(audit) => {

@@ -33,6 +33,30 @@ pub use server::redact;
 /// Default database: a SQLite file in the working directory.
 pub const DEFAULT_DATABASE: &str = "sqlite://prasasti.db";
 
+/// A progress bar on the terminal for long work (`what` names it), or
+/// nothing when standard error is not a terminal. The bar is finished when
+/// the work reaches its total.
+fn progress_bar(what: &'static str) -> crate::ledger::verify::Progress {
+    use indicatif::{ProgressBar, ProgressStyle};
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return crate::ledger::verify::Progress::none();
+    }
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{spinner}} {what} [{{bar:40}}] {{pos}}/{{len}} entries ({{per_sec}}, eta {{eta}})"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    crate::ledger::verify::Progress::to(move |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+        if done >= total {
+            bar.finish_and_clear();
+        }
+    })
+}
+
 /// The ledger's database, for every command that opens it.
 #[derive(clap::Args, Debug)]
 pub struct DatabaseArg {

@@ -176,7 +176,7 @@ pub(super) async fn submit(server: &str, vkey: Option<&Path>, file: &Path) -> Re
     let submitted: Envelope = serde_json::from_slice(&body)
         .with_context(|| format!("{} is not a DSSE envelope", file.display()))?;
     let url = format!("{}/api/v1/entries", server.trim_end_matches('/'));
-    let response = verify::http_client()?
+    let response = crate::ledger::http::client()?
         .post(&url)
         .header("content-type", "application/json")
         .body(body)
@@ -304,7 +304,7 @@ pub(super) async fn template(
         None => {
             let base = server.unwrap_or_else(|| "http://127.0.0.1:8080".into());
             let url = format!("{}/api/v1/log", base.trim_end_matches('/'));
-            let body = verify::http_get(&url).await.with_context(|| {
+            let body = crate::ledger::http::get(&url).await.with_context(|| {
                 format!("asking {base} for the ledger's origin (or give --origin)")
             })?;
             let log: Value =

@@ -48,8 +48,7 @@ pub(super) async fn open_app(
 }
 
 pub(super) async fn write_demo(app: &AppState) -> Result<()> {
-    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let written = crate::governance::demo::write(&app.ledger, progress)
+    let written = crate::governance::demo::write(&app.ledger, &progress_bar("writing"))
         .await
         .context("writing the demonstration ledger")?;
     if written > 0 {

@@ -151,7 +151,7 @@ fn flags(folded: &Folded, signed: &BTreeMap<String, Vec<(u64, DateTime<Utc>)>>) 
 async fn published_hash(source: &Source, size: u64) -> Result<Hash, String> {
     match source {
         Source::Server { base } => {
-            let body = verify::http_get(&format!("{base}/api/v1/state?tree_size={size}"))
+            let body = crate::ledger::http::get(&format!("{base}/api/v1/state?tree_size={size}"))
                 .await
                 .map_err(|e| e.to_string())?;
             let value: serde_json::Value =

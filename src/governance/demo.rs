@@ -970,17 +970,16 @@ pub fn seal_step(origin: &str, step: &Step) -> crate::ledger::statement::Envelop
 
 /// Writes the story into an empty ledger; does nothing to a ledger that
 /// already has entries. Returns the number of entries written.
-pub async fn write(ledger: &Ledger, progress: bool) -> Result<u64, LedgerError> {
+pub async fn write(
+    ledger: &Ledger,
+    progress: &crate::ledger::verify::Progress,
+) -> Result<u64, LedgerError> {
     if ledger.latest_checkpoint().await?.tree_size > 0 {
         return Ok(0);
     }
     let origin = ledger.origin().to_owned();
     let steps = story(&origin);
-    let bar = if progress {
-        indicatif::ProgressBar::new(steps.len() as u64)
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let total = steps.len() as u64;
     for (index, step) in steps.iter().enumerate() {
         let mut envelope = seal_step(&origin, step);
         if index == 0 {
@@ -989,8 +988,7 @@ pub async fn write(ledger: &Ledger, progress: bool) -> Result<u64, LedgerError> 
         let verified = VerifiedEnvelope::check(envelope, &origin)
             .map_err(|e| LedgerError::AppendFailed(format!("demo statement: {e}")))?;
         ledger.submit(verified).await?;
-        bar.inc(1);
+        progress.report(index as u64 + 1, total);
     }
-    bar.finish_and_clear();
     Ok(steps.len() as u64)
 }

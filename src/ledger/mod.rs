@@ -6,6 +6,7 @@ mod append;
 
 use self::append::{Job, Submission, appender};
 pub mod entry;
+pub mod http;
 pub mod rules;
 pub mod statement;
 pub mod verify;

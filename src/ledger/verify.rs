@@ -7,11 +7,11 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use tokio::sync::mpsc;
 
 use super::entry::Entry;
+use super::http;
 use super::rules::{Fold, Refusal};
 use super::statement::VerifiedEnvelope;
 use crate::store::Store;
@@ -129,8 +129,42 @@ pub struct Options {
     pub verifier: NoteVerifier,
     /// Where the last trusted checkpoint is kept between audits.
     pub state_file: Option<PathBuf>,
-    /// Show a progress bar on the terminal.
-    pub progress: bool,
+    /// Told how many entries of how many are verified, as the audit goes
+    /// (the command line draws a progress bar with it).
+    pub progress: Progress,
+}
+
+/// A callback told `(entries verified, entries in all)` as work goes on.
+#[derive(Clone, Default)]
+pub struct Progress(Option<std::sync::Arc<dyn Fn(u64, u64) + Send + Sync>>);
+
+impl Progress {
+    /// No one is told.
+    pub fn none() -> Progress {
+        Progress(None)
+    }
+
+    /// `report` is told each step.
+    pub fn to(report: impl Fn(u64, u64) + Send + Sync + 'static) -> Progress {
+        Progress(Some(std::sync::Arc::new(report)))
+    }
+
+    /// Tells the callback, if any.
+    pub fn report(&self, done: u64, total: u64) {
+        if let Some(report) = &self.0 {
+            report(done, total);
+        }
+    }
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Progress(reported)"
+        } else {
+            "Progress(none)"
+        })
+    }
 }
 
 /// One tile's worth of entries, fetched.
@@ -189,18 +223,7 @@ pub async fn verify_with(
         }
     }
 
-    let bar = if options.progress {
-        let bar = ProgressBar::new(checkpoint.size);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} verifying [{bar:40}] {pos}/{len} entries ({per_sec}, eta {eta})",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
+    options.progress.report(0, checkpoint.size);
 
     let (tx, mut rx) = mpsc::channel::<Result<Chunk, VerifyError>>(8);
     let producer = tokio::spawn(fetch_chunks(source.clone(), checkpoint.size, tx));
@@ -296,12 +319,11 @@ pub async fn verify_with(
             range.push(leaf);
             check_root(&range, &expected_roots)?;
         }
-        bar.inc(chunk.bodies.len() as u64);
+        options.progress.report(range.size(), checkpoint.size);
     }
     producer
         .await
         .map_err(|e| VerifyError::Fetch(e.to_string()))?;
-    bar.finish_and_clear();
 
     if range.size() != checkpoint.size {
         return Err(VerifyError::Fetch(format!(
@@ -373,9 +395,11 @@ fn check_entry(body: &[u8], origin: &str) -> Result<(Entry, VerifiedEnvelope), S
 
 async fn fetch_checkpoint(source: &Source) -> Result<String, VerifyError> {
     match source {
-        Source::Server { base } => http_get(&format!("{base}/checkpoint")).await.and_then(|b| {
-            String::from_utf8(b).map_err(|_| VerifyError::Checkpoint("not UTF-8".into()))
-        }),
+        Source::Server { base } => http::get(&format!("{base}/checkpoint"))
+            .await
+            .and_then(|b| {
+                String::from_utf8(b).map_err(|_| VerifyError::Checkpoint("not UTF-8".into()))
+            }),
         Source::Database(store) => store
             .latest_checkpoint()
             .await
@@ -383,90 +407,6 @@ async fn fetch_checkpoint(source: &Source) -> Result<String, VerifyError> {
             .map(|c| c.note)
             .ok_or_else(|| VerifyError::Checkpoint("the database has no checkpoint".into())),
     }
-}
-
-/// The HTTP client of the auditor and the command line: HTTPS through
-/// rustls with the ring provider and the system's trusted certificates.
-pub fn http_client() -> Result<reqwest::Client, VerifyError> {
-    static CLIENT: std::sync::OnceLock<Result<reqwest::Client, String>> =
-        std::sync::OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            // Fails only when a provider is already installed, which is fine.
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            reqwest::Client::builder()
-                .timeout(Duration::from_secs(120))
-                .build()
-                .map_err(|e| format!("cannot set up HTTPS: {e}"))
-        })
-        .clone()
-        .map_err(VerifyError::Fetch)
-}
-
-/// Largest HTTP answer the auditor reads: a full entry tile of the largest
-/// entries (256 × (2 + 65,535) bytes) fits with room to spare.
-pub const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
-/// How often a `503` with `Retry-After` is asked again before giving up.
-const BUSY_RETRIES: u32 = 30;
-
-/// GETs `url` with the shared client; any status but 2xx is an error. A
-/// server that answers `503` with `Retry-After` is asked again after that
-/// many seconds (at most 10, up to 30 times); an answer larger than
-/// [`MAX_RESPONSE_BYTES`] is refused without reading it all.
-pub async fn http_get(url: &str) -> Result<Vec<u8>, VerifyError> {
-    let client = http_client()?;
-    let mut tries = 0;
-    let mut response = loop {
-        let response = client
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| VerifyError::Fetch(format!("{url}: {e}")))?;
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        match retry_after {
-            Some(seconds)
-                if response.status() == reqwest::StatusCode::SERVICE_UNAVAILABLE
-                    && tries < BUSY_RETRIES =>
-            {
-                tries += 1;
-                tokio::time::sleep(Duration::from_secs(seconds.clamp(1, 10))).await;
-            }
-            _ => break response,
-        }
-    };
-    if !response.status().is_success() {
-        return Err(VerifyError::Fetch(format!(
-            "{url}: HTTP {}",
-            response.status()
-        )));
-    }
-    let too_large = || {
-        VerifyError::Fetch(format!(
-            "{url}: the answer is larger than {MAX_RESPONSE_BYTES} bytes"
-        ))
-    };
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_RESPONSE_BYTES as u64)
-    {
-        return Err(too_large());
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| VerifyError::Fetch(format!("{url}: {e}")))?
-    {
-        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 /// Reads the log tile by tile, ahead of the verification.
@@ -492,7 +432,7 @@ async fn fetch_chunk(source: &Source, start: u64, width: u64) -> Result<Chunk, V
                 index,
                 width: width as u16,
             };
-            let bytes = http_get(&format!("{base}/{tile}")).await?;
+            let bytes = http::get(&format!("{base}/{tile}")).await?;
             let bodies = tile::decode_entry_bundle(&bytes)
                 .map_err(|e| VerifyError::Fetch(format!("{tile}: {e}")))?;
             if bodies.len() as u64 != width {
@@ -508,7 +448,7 @@ async fn fetch_chunk(source: &Source, start: u64, width: u64) -> Result<Chunk, V
                 index,
                 width: width as u16,
             };
-            let bytes = http_get(&format!("{base}/{hash_tile}")).await?;
+            let bytes = http::get(&format!("{base}/{hash_tile}")).await?;
             if bytes.len() as u64 != width * 32 {
                 return Err(VerifyError::Fetch(format!(
                     "{hash_tile} holds {} bytes, not {}",

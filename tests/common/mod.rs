@@ -190,7 +190,7 @@ pub async fn open_app_with(db: &TestDb, config: prasasti::server::ServerConfig) 
 /// A served ledger holding the whole demonstration story.
 pub async fn demo_app(db: TestDb) -> TestApp {
     let app = TestApp::spawn_empty(db).await;
-    prasasti::governance::demo::write(&app.ledger, false)
+    prasasti::governance::demo::write(&app.ledger, &Default::default())
         .await
         .expect("demo story");
     app
@@ -261,7 +261,7 @@ impl TestApp {
             base,
             ledger,
             governance,
-            client: prasasti::ledger::verify::http_client().expect("HTTP client"),
+            client: prasasti::ledger::http::client().expect("HTTP client"),
             db,
             shutdown: Some(tx),
         }
