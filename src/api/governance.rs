@@ -4,8 +4,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -13,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::{ApiError, ErrorBody};
-use super::routes::{path, query};
+use super::extract::{ApiPath, ApiQuery};
 use crate::governance::state::Charter;
 use crate::governance::views::*;
 use crate::governance::{Folded, Governance, StateHashError};
@@ -56,7 +55,7 @@ struct StateParams {
 }
 
 async fn current(governance: &Governance) -> Result<Arc<Folded>, ApiError> {
-    governance.current().await.map_err(ApiError::internal)
+    Ok(governance.current().await?)
 }
 
 fn missing(what: &str, id: &str) -> ApiError {
@@ -78,9 +77,8 @@ fn missing(what: &str, id: &str) -> ApiError {
 async fn state_hash(
     State(ledger): State<Ledger>,
     State(governance): State<Governance>,
-    params: Result<Query<StateParams>, QueryRejection>,
+    ApiQuery(params): ApiQuery<StateParams>,
 ) -> Result<Json<StateHash>, ApiError> {
-    let params = query(params)?;
     let size = ledger.latest_checkpoint().await?.tree_size;
     let wanted = params.tree_size.unwrap_or(size);
     if wanted > size {
@@ -126,9 +124,8 @@ async fn charter(State(governance): State<Governance>) -> Result<Json<Charter>, 
 )]
 async fn programmes(
     State(governance): State<Governance>,
-    filter: Result<Query<ProgrammeFilter>, QueryRejection>,
+    ApiQuery(filter): ApiQuery<ProgrammeFilter>,
 ) -> Result<Json<ProgrammePage>, ApiError> {
-    let filter = query(filter)?;
     Ok(Json(
         current(&governance).await?.state.programme_page(&filter),
     ))
@@ -144,9 +141,8 @@ async fn programmes(
 )]
 async fn programme(
     State(governance): State<Governance>,
-    id: Result<Path<String>, PathRejection>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ProgrammeView>, ApiError> {
-    let id = path(id)?;
     current(&governance)
         .await?
         .state
@@ -165,9 +161,8 @@ async fn programme(
 )]
 async fn commitment(
     State(governance): State<Governance>,
-    id: Result<Path<String>, PathRejection>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<CommitmentView>, ApiError> {
-    let id = path(id)?;
     current(&governance)
         .await?
         .state
@@ -186,9 +181,8 @@ async fn commitment(
 )]
 async fn milestone(
     State(governance): State<Governance>,
-    id: Result<Path<String>, PathRejection>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<MilestoneView>, ApiError> {
-    let id = path(id)?;
     current(&governance)
         .await?
         .state
@@ -227,9 +221,8 @@ async fn offices(State(governance): State<Governance>) -> Result<Json<Vec<Office
 )]
 async fn office(
     State(governance): State<Governance>,
-    id: Result<Path<String>, PathRejection>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<OfficeView>, ApiError> {
-    let id = path(id)?;
     current(&governance)
         .await?
         .state
@@ -248,9 +241,8 @@ async fn office(
 )]
 async fn mandate(
     State(governance): State<Governance>,
-    id: Result<Path<String>, PathRejection>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<MandateView>, ApiError> {
-    let id = path(id)?;
     current(&governance)
         .await?
         .state
@@ -269,9 +261,8 @@ async fn mandate(
 )]
 async fn key(
     State(governance): State<Governance>,
-    keyid: Result<Path<String>, PathRejection>,
+    ApiPath(keyid): ApiPath<String>,
 ) -> Result<Json<KeyView>, ApiError> {
-    let keyid = path(keyid)?;
     current(&governance)
         .await?
         .state

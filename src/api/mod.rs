@@ -5,6 +5,7 @@
 //! routes beside the site's.
 
 pub mod error;
+mod extract;
 mod governance;
 mod routes;
 

@@ -2,8 +2,8 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -12,6 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiPath, ApiQuery};
 use crate::ledger::statement::{MAX_ENVELOPE_BYTES, VerifiedEnvelope};
 use crate::ledger::{Appended, Ledger};
 use crate::store::StoredEntry;
@@ -164,16 +165,6 @@ fn entry_json(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
     serde_json::from_slice(bytes).map_err(ApiError::internal)
 }
 
-pub(super) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    q.map(|Query(t)| t)
-        .map_err(|e| ApiError::bad_request("invalid_parameters", e.body_text()))
-}
-
-pub(super) fn path<T>(p: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
-    p.map(|Path(t)| t)
-        .map_err(|e| ApiError::bad_request("invalid_parameters", e.body_text()))
-}
-
 impl EntryResponse {
     fn from_stored(e: StoredEntry) -> Result<EntryResponse, ApiError> {
         Ok(EntryResponse {
@@ -270,9 +261,8 @@ async fn submit_entry(
 )]
 async fn list_entries(
     State(ledger): State<Ledger>,
-    params: Result<Query<PageParams>, QueryRejection>,
+    ApiQuery(params): ApiQuery<PageParams>,
 ) -> Result<Json<EntryPage>, ApiError> {
-    let params = query(params)?;
     let start = params.start.unwrap_or(0);
     let limit = params.limit.unwrap_or(100);
     if !(1..=MAX_PAGE).contains(&limit) {
@@ -286,8 +276,7 @@ async fn list_entries(
         ledger
             .store()
             .entries(start, limit.min(size - start))
-            .await
-            .map_err(ApiError::internal)?
+            .await?
     } else {
         Vec::new()
     };
@@ -310,12 +299,7 @@ async fn stored_entry(ledger: &Ledger, index: u64) -> Result<StoredEntry, ApiErr
     if index >= size {
         return Err(missing());
     }
-    ledger
-        .store()
-        .entry(index)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(missing)
+    ledger.store().entry(index).await?.ok_or_else(missing)
 }
 
 /// Get one entry.
@@ -328,9 +312,8 @@ async fn stored_entry(ledger: &Ledger, index: u64) -> Result<StoredEntry, ApiErr
 )]
 async fn get_entry(
     State(ledger): State<Ledger>,
-    index: Result<Path<u64>, PathRejection>,
+    ApiPath(index): ApiPath<u64>,
 ) -> Result<Json<EntryResponse>, ApiError> {
-    let index = path(index)?;
     Ok(Json(EntryResponse::from_stored(
         stored_entry(&ledger, index).await?,
     )?))
@@ -351,9 +334,8 @@ async fn get_entry(
 )]
 async fn get_entry_proof(
     State(ledger): State<Ledger>,
-    index: Result<Path<u64>, PathRejection>,
+    ApiPath(index): ApiPath<u64>,
 ) -> Result<Response, ApiError> {
-    let index = path(index)?;
     stored_entry(&ledger, index).await?;
     let checkpoint = ledger.latest_checkpoint().await?;
     let (hashes, _) = ledger.inclusion_proof(index, checkpoint.tree_size).await?;
@@ -376,9 +358,8 @@ async fn get_entry_proof(
 )]
 async fn inclusion_proof(
     State(ledger): State<Ledger>,
-    params: Result<Query<InclusionParams>, QueryRejection>,
+    ApiQuery(p): ApiQuery<InclusionParams>,
 ) -> Result<Json<InclusionProofResponse>, ApiError> {
-    let p = query(params)?;
     let (hashes, root) = ledger.inclusion_proof(p.index, p.tree_size).await?;
     Ok(Json(InclusionProofResponse {
         index: p.index,
@@ -398,9 +379,8 @@ async fn inclusion_proof(
 )]
 async fn consistency_proof(
     State(ledger): State<Ledger>,
-    params: Result<Query<ConsistencyParams>, QueryRejection>,
+    ApiQuery(p): ApiQuery<ConsistencyParams>,
 ) -> Result<Json<ConsistencyProofResponse>, ApiError> {
-    let p = query(params)?;
     let hashes = ledger.consistency_proof(p.old, p.new).await?;
     Ok(Json(ConsistencyProofResponse {
         old: p.old,
