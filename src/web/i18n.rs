@@ -16,6 +16,26 @@ pub enum Lang {
     En,
 }
 
+/// Pages take their language as an extractor: `?lang=` from the query
+/// string, else the browser's `Accept-Language`.
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Lang, Self::Rejection> {
+        #[derive(serde::Deserialize)]
+        struct Asked {
+            lang: Option<String>,
+        }
+        let asked = axum::extract::Query::<Asked>::try_from_uri(&parts.uri)
+            .ok()
+            .and_then(|q| q.0.lang);
+        Ok(Lang::pick(asked.as_deref(), &parts.headers))
+    }
+}
+
 impl Lang {
     /// `?lang=` wins, then the first of `id`/`en` in `Accept-Language`,
     /// then Bahasa Indonesia.

@@ -4,11 +4,9 @@ use super::*;
 
 pub(in crate::web) async fn continuity(
     State(governance): State<Governance>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
+    lang: Lang,
 ) -> Result<Html<String>, PageError> {
-    let lang = Lang::pick(q.lang.as_deref(), &headers);
-    let folded = governance.current().await.map_err(|e| internal(lang, e))?;
+    let folded = governance.current().await.or_internal(lang)?;
     let state = &folded.state;
     let report = state.continuity(folded.size, Utc::now());
     let title = |c: &str| {

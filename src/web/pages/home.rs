@@ -76,23 +76,18 @@ fn status_bar(lang: Lang, counts: &StatusCounts, total: usize) -> Markup {
 pub(in crate::web) async fn home(
     State(ledger): State<Ledger>,
     State(governance): State<Governance>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
+    lang: Lang,
 ) -> Result<Html<String>, PageError> {
-    let lang = Lang::pick(q.lang.as_deref(), &headers);
-    let folded = governance.current().await.map_err(|e| internal(lang, e))?;
+    let folded = governance.current().await.or_internal(lang)?;
     let state = &folded.state;
-    let checkpoint = ledger
-        .latest_checkpoint()
-        .await
-        .map_err(|e| internal(lang, e))?;
+    let checkpoint = ledger.latest_checkpoint().await.or_internal(lang)?;
     let size = checkpoint.tree_size;
     let start = size.saturating_sub(10);
     let recent = ledger
         .store()
         .entries(start, size - start)
         .await
-        .map_err(|e| internal(lang, e))?;
+        .or_internal(lang)?;
     let government = state
         .charter
         .as_ref()

@@ -33,15 +33,14 @@ pub(in crate::web) async fn ledger(
     State(ledger): State<Ledger>,
     State(governance): State<Governance>,
     Query(q): Query<LedgerQuery>,
-    headers: HeaderMap,
+    lang: Lang,
 ) -> Result<Html<String>, PageError> {
-    let lang = Lang::pick(q.lang.as_deref(), &headers);
-    let folded = governance.current().await.map_err(|e| internal(lang, e))?;
+    let folded = governance.current().await.or_internal(lang)?;
     let state = &folded.state;
     let size = ledger
         .latest_checkpoint()
         .await
-        .map_err(|e| internal(lang, e))?
+        .or_internal(lang)?
         .tree_size;
     let end = q.before.unwrap_or(size).min(size);
     let start = end.saturating_sub(LEDGER_PAGE);
@@ -49,7 +48,7 @@ pub(in crate::web) async fn ledger(
         .store()
         .entries(start, end - start)
         .await
-        .map_err(|e| internal(lang, e))?;
+        .or_internal(lang)?;
     let body = html! {
         h1 { (lang.t("Buku besar", "Ledger")) }
         p { (size) " " (lang.t("entri, terbaru di atas.", "entries, newest first.")) }
@@ -92,10 +91,8 @@ pub(in crate::web) async fn entry(
     State(ledger): State<Ledger>,
     State(governance): State<Governance>,
     Path(index): Path<String>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
+    lang: Lang,
 ) -> Result<Html<String>, PageError> {
-    let lang = Lang::pick(q.lang.as_deref(), &headers);
     let missing = || {
         not_found(
             lang,
@@ -103,12 +100,12 @@ pub(in crate::web) async fn entry(
         )
     };
     let index: u64 = index.parse().map_err(|_| missing())?;
-    let folded = governance.current().await.map_err(|e| internal(lang, e))?;
+    let folded = governance.current().await.or_internal(lang)?;
     let state = &folded.state;
     let size = ledger
         .latest_checkpoint()
         .await
-        .map_err(|e| internal(lang, e))?
+        .or_internal(lang)?
         .tree_size;
     if index >= size {
         return Err(missing());
@@ -117,21 +114,18 @@ pub(in crate::web) async fn entry(
         .store()
         .entry(index)
         .await
-        .map_err(|e| internal(lang, e))?
+        .or_internal(lang)?
         .ok_or_else(missing)?;
-    let entry = Entry::parse(&stored.body).map_err(|e| internal(lang, e))?;
+    let entry = Entry::parse(&stored.body).or_internal(lang)?;
     let statement = decode_statement(&entry).unwrap_or_default();
     let pretty = serde_json::to_string_pretty(&statement).unwrap_or_default();
     let envelope = serde_json::to_string_pretty(&entry.envelope).unwrap_or_default();
     let leaf = leaf_hash(&stored.body);
-    let checkpoint = ledger
-        .latest_checkpoint()
-        .await
-        .map_err(|e| internal(lang, e))?;
+    let checkpoint = ledger.latest_checkpoint().await.or_internal(lang)?;
     let (hashes, _) = ledger
         .inclusion_proof(index, checkpoint.tree_size)
         .await
-        .map_err(|e| internal(lang, e))?;
+        .or_internal(lang)?;
     let bundle = crate::tlog::bundle::ProofBundle {
         extra: None,
         index,

@@ -2,7 +2,7 @@
 //! renders it with maud, which escapes every value it prints.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -36,13 +36,7 @@ pub(super) use self::verify::verification;
 const LEDGER_PAGE: u64 = 50;
 
 #[derive(Deserialize, Default)]
-pub(super) struct LangQuery {
-    lang: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
 pub(super) struct ProgrammeQuery {
-    lang: Option<String>,
     pillar: Option<String>,
     horizon: Option<String>,
     status: Option<String>,
@@ -52,7 +46,6 @@ pub(super) struct ProgrammeQuery {
 
 #[derive(Deserialize, Default)]
 pub(super) struct LedgerQuery {
-    lang: Option<String>,
     before: Option<u64>,
 }
 
@@ -72,9 +65,17 @@ pub(super) struct PageError(StatusCode, Lang, String);
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let PageError(status, lang, message) = self;
+        let title = match status {
+            StatusCode::NOT_FOUND => lang.t("Tidak ditemukan", "Not found"),
+            StatusCode::INTERNAL_SERVER_ERROR => lang.t("Kesalahan server", "Server error"),
+            _ => lang.t(
+                "Permintaan tidak dapat dilayani",
+                "The request cannot be served",
+            ),
+        };
         let body = layout(
             lang,
-            lang.t("Tidak ditemukan", "Not found"),
+            title,
             None,
             "/",
             html! { h1 { (status.as_u16()) } p { (message) } },
@@ -94,6 +95,17 @@ fn internal(lang: Lang, cause: impl std::fmt::Display) -> PageError {
         )
         .to_owned(),
     )
+}
+
+/// `result.or_internal(lang)?`: a failure becomes the 500 page, its cause logged.
+trait OrInternal<T> {
+    fn or_internal(self, lang: Lang) -> Result<T, PageError>;
+}
+
+impl<T, E: std::fmt::Display> OrInternal<T> for Result<T, E> {
+    fn or_internal(self, lang: Lang) -> Result<T, PageError> {
+        self.map_err(|e| internal(lang, e))
+    }
 }
 
 fn not_found(lang: Lang, what: String) -> PageError {

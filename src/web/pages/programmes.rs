@@ -5,10 +5,9 @@ use super::*;
 pub(in crate::web) async fn programmes(
     State(governance): State<Governance>,
     Query(q): Query<ProgrammeQuery>,
-    headers: HeaderMap,
+    lang: Lang,
 ) -> Result<Html<String>, PageError> {
-    let lang = Lang::pick(q.lang.as_deref(), &headers);
-    let folded = governance.current().await.map_err(|e| internal(lang, e))?;
+    let folded = governance.current().await.or_internal(lang)?;
     let state = &folded.state;
     let nonempty = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
     let filter = ProgrammeFilter {
@@ -185,11 +184,9 @@ fn action_text(lang: Lang, a: crate::governance::state::CommitmentAction) -> &'s
 pub(in crate::web) async fn programme(
     State(governance): State<Governance>,
     Path(id): Path<String>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
+    lang: Lang,
 ) -> Result<Html<String>, PageError> {
-    let lang = Lang::pick(q.lang.as_deref(), &headers);
-    let folded = governance.current().await.map_err(|e| internal(lang, e))?;
+    let folded = governance.current().await.or_internal(lang)?;
     let state = &folded.state;
     let view = state.programme_view(&id, Utc::now()).ok_or_else(|| {
         not_found(

@@ -4,16 +4,14 @@ use super::*;
 
 #[derive(Deserialize, Default)]
 pub(in crate::web) struct VerifyQuery {
-    lang: Option<String>,
     entry: Option<u64>,
 }
 
 pub(in crate::web) async fn verification(
     State(ledger): State<Ledger>,
     Query(q): Query<VerifyQuery>,
-    headers: HeaderMap,
+    lang: Lang,
 ) -> Result<Html<String>, PageError> {
-    let lang = Lang::pick(q.lang.as_deref(), &headers);
     let vkey = ledger.verifier().to_vkey_string();
     let steps = [
         ("checkpoint", lang.t(
