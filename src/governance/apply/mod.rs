@@ -13,6 +13,8 @@ mod handover;
 mod mandates;
 mod milestones;
 mod programmes;
+#[cfg(test)]
+mod tests;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::json;
