@@ -149,22 +149,8 @@ impl State {
         let payload::CommitmentReaffirm { commitment, note } = p;
         let (id, _) = self.open_commitment(ctx, &commitment)?;
         self.require_all(ctx, &[Need::Role(Role::HeadOfRegion)], standings)?;
-        let head = self.head_mandate(ctx.time).map(|m| m.spec.id.to_string());
-        let c = self
-            .commitments
-            .get_mut(&id)
-            .ok_or_else(|| ctx.inconsistent(format!("commitment {id}")))?;
-        c.status = CommitmentStatus::Active;
-        c.events.push(CommitmentEvent {
-            recorded: ctx.at.clone(),
-            action: CommitmentAction::Reaffirmed,
-            head_mandate: head,
-            text: note,
-            basis: None,
-            signers: Self::signers_of(standings),
-        });
-        self.touch_commitment(&id, ctx.index, touched);
-        Ok(())
+        let decision = (CommitmentStatus::Active, CommitmentAction::Reaffirmed);
+        self.decide(ctx, standings, touched, &id, decision, note, None)
     }
 
     pub(super) fn commitment_discontinue(
@@ -213,21 +199,19 @@ impl State {
                 });
             }
         }
-        let c = self
-            .commitments
-            .get_mut(&id)
-            .ok_or_else(|| ctx.inconsistent(format!("commitment {id}")))?;
-        c.status = CommitmentStatus::Discontinued;
-        c.events.push(CommitmentEvent {
-            recorded: ctx.at.clone(),
-            action: CommitmentAction::Discontinued,
-            head_mandate: head.map(|m| m.spec.id.to_string()),
-            text: Some(justification),
-            basis: Some(basis),
-            signers: Self::signers_of(standings),
-        });
-        self.touch_commitment(&id, ctx.index, touched);
-        Ok(())
+        let decision = (
+            CommitmentStatus::Discontinued,
+            CommitmentAction::Discontinued,
+        );
+        self.decide(
+            ctx,
+            standings,
+            touched,
+            &id,
+            decision,
+            Some(justification),
+            Some(basis),
+        )
     }
 
     pub(super) fn commitment_complete(
@@ -271,21 +255,38 @@ impl State {
                 details: json!({ "field": "commitment", "unassessed": unassessed }),
             });
         }
+        let decision = (CommitmentStatus::Completed, CommitmentAction::Completed);
+        self.decide(ctx, standings, touched, &id, decision, note, None)
+    }
+
+    /// Records the head's decision on commitment `id`: its new status and
+    /// the event, under the head of region's mandate now.
+    #[allow(clippy::too_many_arguments)]
+    fn decide(
+        &mut self,
+        ctx: &Ctx,
+        standings: &[Standing],
+        touched: &mut Touched,
+        id: &str,
+        (status, action): (CommitmentStatus, CommitmentAction),
+        text: Option<Text>,
+        basis: Option<Basis>,
+    ) -> Result<(), Refusal> {
         let head = self.head_mandate(ctx.time).map(|m| m.spec.id.to_string());
         let c = self
             .commitments
-            .get_mut(&id)
+            .get_mut(id)
             .ok_or_else(|| ctx.inconsistent(format!("commitment {id}")))?;
-        c.status = CommitmentStatus::Completed;
+        c.status = status;
         c.events.push(CommitmentEvent {
             recorded: ctx.at.clone(),
-            action: CommitmentAction::Completed,
+            action,
             head_mandate: head,
-            text: note,
-            basis: None,
+            text,
+            basis,
             signers: Self::signers_of(standings),
         });
-        self.touch_commitment(&id, ctx.index, touched);
+        self.touch_commitment(id, ctx.index, touched);
         Ok(())
     }
 
