@@ -247,6 +247,12 @@ impl State {
             self.check_key_person(ctx, "keys", key.as_str(), &person)?;
         }
         let head = role == Role::HeadOfRegion;
+        // Found above; looked up before anything changes.
+        self.offices
+            .get_mut(&office_id)
+            .ok_or_else(|| ctx.inconsistent(format!("office {office_id}")))?
+            .mandates
+            .push(id.clone());
         self.mandates.insert(
             id.clone(),
             Mandate {
@@ -256,11 +262,6 @@ impl State {
                 ended: None,
             },
         );
-        self.offices
-            .get_mut(&office_id)
-            .ok_or_else(|| ctx.inconsistent(format!("office {office_id}")))?
-            .mandates
-            .push(id.clone());
         touched.push(("office", office_id));
         for key in &keys {
             self.bind_key(&id, key.as_str(), touched);

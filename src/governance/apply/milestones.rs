@@ -27,6 +27,12 @@ impl State {
             return Err(ctx.invalid("milestone.id", format!("milestone {id} already exists")));
         }
         let approvers = self.approvers(ctx, &owner, milestone.approvers.as_deref())?;
+        // Found above; looked up before anything changes.
+        self.commitments
+            .get_mut(&commitment_id)
+            .ok_or_else(|| ctx.inconsistent(format!("commitment {commitment_id}")))?
+            .milestones
+            .push(id.clone());
         self.milestones.insert(
             id.clone(),
             Milestone {
@@ -44,11 +50,6 @@ impl State {
                 reschedules: Vec::new(),
             },
         );
-        self.commitments
-            .get_mut(&commitment_id)
-            .ok_or_else(|| ctx.inconsistent(format!("commitment {commitment_id}")))?
-            .milestones
-            .push(id.clone());
         touched.push(("milestone", id));
         self.touch_commitment(&commitment_id, ctx.index, touched);
         Ok(())
