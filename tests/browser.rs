@@ -7,21 +7,19 @@
 //! Needs Debian's `chromium` and `chromium-driver`; without them the test
 //! says it was skipped, unless PRASASTI_REQUIRE_BROWSER=1 (as in CI).
 
-mod common;
-
 use std::net::TcpListener as StdListener;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use common::*;
 use prasasti::governance::demo;
 use serde_json::{Value, json};
 

@@ -1,12 +1,10 @@
 //! The command line end to end: keys, signing, submitting, serving and the
 //! auditor's verify with its remembered checkpoint.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::*;
+use crate::common::*;
 use prasasti::ledger::statement::{Envelope, VerifiedEnvelope};
 use prasasti::tlog::note::NoteSigner;
 use serde_json::{Value, json};

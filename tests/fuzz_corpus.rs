@@ -6,13 +6,11 @@
 //! `PRASASTI_UPDATE_SNAPSHOTS=1` rewrites the seed files from the formats
 //! the ledger itself produces.
 
-mod common;
-
 include!("../fuzz/targets.rs");
 
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 use prasasti::ledger::statement::seal;
 
 /// Mutations of the corpus each target runs on stable (the governance

@@ -6,12 +6,10 @@
 //! golang-golang-x-mod-dev, installed by .ci/run). Without them the test
 //! says it was skipped, unless PRASASTI_REQUIRE_GO is set.
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 fn go_verifier() -> Option<PathBuf> {
     let gopath = std::env::var("PRASASTI_GOPATH").unwrap_or_else(|_| "/usr/share/gocode".into());

@@ -3,11 +3,9 @@
 //! rule (status, code, and that neither the log nor the state changed), and
 //! the auditor's replay.
 
-mod common;
-
+use crate::common::*;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use common::*;
 use ed25519_dalek::{Signer as _, SigningKey};
 use prasasti::governance::Governance;
 use prasasti::governance::audit::{self, StateCheck};

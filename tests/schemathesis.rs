@@ -8,9 +8,7 @@
 //! the test says it was skipped, unless PRASASTI_REQUIRE_SCHEMATHESIS=1 (as
 //! in CI).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 /// Generated cases per operation and phase: bounded, and the same on every
 /// run (fixed seed).

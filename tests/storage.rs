@@ -2,15 +2,13 @@
 //! `prasasti verify`, concurrent writers across server processes, and a
 //! crash in the middle of sustained appends.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use prasasti::governance::audit::StateCheck;
 use prasasti::ledger::verify::{self, Source};
 use prasasti::store::Store;

@@ -2,9 +2,7 @@
 //! SQLite and PostgreSQL: every page in both languages, status badges in
 //! plain words, rupiah formatting, and escaping of statement text.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use prasasti::governance::demo::{self, Step, seal_step};
 
 async fn page(app: &TestApp, path: &str) -> (u16, String) {
