@@ -154,7 +154,7 @@ pub enum Command {
         #[arg(long)]
         rebuild_projection: bool,
         /// The address the public reaches the site at, such as
-        /// https://prasasti.karanganyarkab.go.id (for links in feeds).
+        /// <https://prasasti.karanganyarkab.go.id> (for links in feeds).
         #[arg(long, env = "PRASASTI_PUBLIC_URL")]
         public_url: Option<String>,
         /// Submissions one client address may make per minute (a minute's

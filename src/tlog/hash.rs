@@ -17,7 +17,7 @@ pub const HASH_SIZE: usize = 32;
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Hash(pub [u8; HASH_SIZE]);
 
-/// Why a byte string or text could not be read as a [`Hash`].
+/// Why a byte string or text could not be read as a [`Hash`](struct@Hash).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HashParseError {
     /// The decoded value was not 32 bytes long.

@@ -5,11 +5,13 @@
 //! hold valid values: ids, dates, hashes and keys are checked once here.
 
 pub mod payload;
+mod registry;
 mod specs;
 mod values;
 mod vocabulary;
 
-pub use self::payload::{ParseError, Payload, Statement, StatementType};
+pub use self::payload::Payload;
+pub use self::registry::{ParseError, Statement, StatementType};
 pub use self::specs::*;
 pub use self::values::*;
 pub use self::vocabulary::*;
