@@ -6,6 +6,18 @@
 //! (through [`crate::ledger::rules::Rules`]) and keeps it in projection
 //! tables; the auditor runs the same fold from scratch ([`audit`]). The
 //! model is normative in `docs/GOVERNANCE.md`.
+//!
+//! The words built on "fold", once each:
+//! - `ledger::rules::Fold` is the hook's trait: anything the log can be
+//!   folded into, one entry at a time; `BatchFold` is that inside an
+//!   append transaction (it can also write its projection and install
+//!   itself after the commit).
+//! - [`StateFold`] is the governance rules' `BatchFold`: a [`State`]
+//!   with the objects each entry changed.
+//! - [`Folded`] is a state with the number of entries it covers (what the
+//!   server keeps as current and as snapshots).
+//! - `audit::AuditFold` is the auditor's fold: a `StateFold` that also
+//!   remembers which key signed which entry, for compromise flags.
 
 pub mod apply;
 pub mod audit;
