@@ -77,6 +77,27 @@ async fn refused(app: &TestApp, envelope: &Value, status: u16, code: &str) -> St
     body["error"]["message"].as_str().unwrap().to_owned()
 }
 
+/// Ends the elected Bupati's mandate on 2026-11-01 and begins `mandate`,
+/// an interim head's, bound to the demo key `holder` (statement ids
+/// `{prefix}1` and `{prefix}2`).
+async fn interim_bupati(app: &TestApp, prefix: &str, mandate: Value, holder: &'static str) {
+    let end =
+        json!({"mandate": "bupati-2025", "at": "2026-11-01", "reason": "Berhalangan (fiktif)."});
+    let registrars = ["registrar-setda", "registrar-bkpsdm"];
+    accepted(
+        app,
+        &signed_by("mandate.end", &format!("{prefix}1"), end, &registrars),
+    )
+    .await;
+    let begin = json!({"mandate": mandate, "keys": [key(holder)]});
+    let signers = ["registrar-setda", "registrar-bkpsdm", holder];
+    accepted(
+        app,
+        &signed_by("mandate.begin", &format!("{prefix}2"), begin, &signers),
+    )
+    .await;
+}
+
 fn status_of<'a>(view: &'a Value, field: &str) -> &'a str {
     view[field].as_str().unwrap_or("")
 }
@@ -425,12 +446,9 @@ async fn a_commitment_without_the_head_of_regions_signature_is_refused() {
 async fn an_acting_head_needs_ministerial_approval_to_discontinue_a_predecessors_commitment() {
     on_each_backend(|db| async move {
         let app = demo_app(db).await;
-        let registrars = ["registrar-setda", "registrar-bkpsdm"];
-        let end = json!({"mandate": "bupati-2025", "at": "2026-11-01", "reason": "Berhalangan tetap (fiktif)."});
-        accepted(&app, &signed_by("mandate.end", "a1", end, &registrars)).await;
-        let plt = json!({"mandate": {"id": "bupati-2026-plt", "office": "bupati", "holder": {"name": "Agus Prasetyo, S.E.", "person": "agus"},
-            "kind": "acting", "from": "2026-11-01", "basis": {"kind": "keputusan_gubernur", "number": "9/2026"}}, "keys": [key("agus")]});
-        accepted(&app, &signed_by("mandate.begin", "a2", plt, &["registrar-setda", "registrar-bkpsdm", "agus"])).await;
+        let plt = json!({"id": "bupati-2026-plt", "office": "bupati", "holder": {"name": "Agus Prasetyo, S.E.", "person": "agus"},
+            "kind": "acting", "from": "2026-11-01", "basis": {"kind": "keputusan_gubernur", "number": "9/2026"}});
+        interim_bupati(&app, "a", plt, "agus").await;
         let discontinue = |kind: &str| json!({"commitment": "literasi-177-desa", "justification": "Anggaran dialihkan.",
             "basis": {"kind": kind, "number": "100/2026"}});
         let message = refused(&app, &signed_by("commitment.discontinue", "a3", discontinue("keputusan_bupati"), &["agus", "joko-2"]), 403, "unauthorized_signer").await;
@@ -553,11 +571,7 @@ async fn cli_verify(url: &str, extra: &[&str]) -> (bool, String) {
     let out = tokio::task::spawn_blocking(move || command.output().unwrap())
         .await
         .unwrap();
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let said = text(&out);
     (out.status.success(), said)
 }
 
@@ -657,11 +671,7 @@ async fn verify_replays_the_rules_and_reports_an_entry_written_behind_them() {
         })
         .await
         .unwrap();
-        let said = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let said = text(&out);
         assert!(!out.status.success(), "{said}");
         assert!(
             said.contains(&format!("RULE VIOLATION at entry {size}")),
@@ -886,14 +896,11 @@ async fn persons_are_identified_by_one_nip_or_person_id_and_one_key_is_one_perso
 async fn a_sekda_who_is_also_plh_bupati_signs_for_one_office_only() {
     on_each_backend(|db| async move {
         let app = demo_app(db).await;
-        let registrars = ["registrar-setda", "registrar-bkpsdm"];
-        let end = json!({"mandate": "bupati-2025", "at": "2026-11-01", "reason": "Berhalangan sementara (fiktif)."});
-        accepted(&app, &signed_by("mandate.end", "q1", end, &registrars)).await;
         // The Sekda (NIP 196805121990031005, key joko-2) is made Plh Bupati.
-        let plh = json!({"mandate": {"id": "bupati-2026-plh", "office": "bupati",
+        let plh = json!({"id": "bupati-2026-plh", "office": "bupati",
             "holder": {"name": "Drs. Joko Santoso, M.M.", "nip": "196805121990031005"},
-            "kind": "daily", "from": "2026-11-01", "basis": {"kind": "surat_perintah", "number": "131/2026"}}, "keys": [key("joko-2")]});
-        accepted(&app, &signed_by("mandate.begin", "q2", plh, &["registrar-setda", "registrar-bkpsdm", "joko-2"])).await;
+            "kind": "daily", "from": "2026-11-01", "basis": {"kind": "surat_perintah", "number": "131/2026"}});
+        interim_bupati(&app, "q", plh, "joko-2").await;
         // Discontinuing needs the head of region and the Sekda: two persons.
         let discontinue = json!({"commitment": "literasi-177-desa", "justification": "Anggaran dialihkan.",
             "basis": {"kind": "ministerial_approval", "number": "100/2026", "sha256": "cd".repeat(32)}});

@@ -56,11 +56,7 @@ async fn every_api_answer_matches_the_openapi_document_and_none_is_a_5xx() {
     })
     .await
     .unwrap();
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let said = text(&out);
     assert!(out.status.success(), "{said}");
     assert!(said.contains("passed"), "{said}");
     // Generated envelopes are refused: nothing was appended.

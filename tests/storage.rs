@@ -362,6 +362,17 @@ fn spawn_writers(
         .collect()
 }
 
+/// Runs `n` writers against `server` for `run`, then kills the server with
+/// SIGKILL and waits until every writer has stopped.
+async fn write_then_kill(server: Server, n: usize, tag: &str, acked: &Acked, run: Duration) {
+    let writers = spawn_writers(&server.base, n, tag, acked);
+    tokio::time::sleep(run).await;
+    server.kill();
+    for w in writers {
+        w.await.unwrap();
+    }
+}
+
 /// Every acknowledged entry is in the database at its index.
 async fn all_present(url: &str, acked: &[(u64, String)], name: &str) {
     let store = Store::open(url).await.unwrap();
@@ -387,15 +398,11 @@ async fn twenty_kill_9s_under_32_writers_lose_nothing_and_need_no_hand() {
         for round in 0..20 {
             // Each restart must come up by itself, whatever the kill left.
             let server = Server::start(&db.url, keys.path());
-            let writers = spawn_writers(&server.base, 32, &format!("soak{round}"), &acked);
             moment ^= moment << 13;
             moment ^= moment >> 7;
             moment ^= moment << 17;
-            tokio::time::sleep(Duration::from_millis(100 + moment % 600)).await;
-            server.kill();
-            for w in writers {
-                w.await.unwrap();
-            }
+            let run = Duration::from_millis(100 + moment % 600);
+            write_then_kill(server, 32, &format!("soak{round}"), &acked, run).await;
         }
         let acked = acked.lock().unwrap().clone();
         assert!(
@@ -433,13 +440,8 @@ async fn every_acknowledged_entry_survives_kill_9_during_sustained_appends() {
         init_keys(keys.path());
         write_genesis(&open_app(&db).await.ledger).await;
         let server = Server::start(&db.url, keys.path());
-        let acked = Arc::new(Mutex::new(Vec::new()));
-        let writers = spawn_writers(&server.base, 8, "k", &acked);
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        server.kill();
-        for w in writers {
-            w.await.unwrap();
-        }
+        let acked: Acked = Arc::default();
+        write_then_kill(server, 8, "k", &acked, Duration::from_millis(1500)).await;
         let acked = acked.lock().unwrap().clone();
         assert!(
             acked.len() > 20,

@@ -235,22 +235,25 @@ async fn downloads_and_feeds_carry_the_same_data() {
     .await;
 }
 
+/// The ledger's feed, asked for with a `Host` header naming another site.
+async fn feed_with_forged_host(app: &TestApp) -> String {
+    let response = app
+        .client
+        .get(format!("{}/feed.atom", app.base))
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap();
+    response.text().await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn feed_links_come_from_the_configured_public_url_never_the_host_header() {
     let db = TestDb::sqlite();
     let mut config = test_config();
     config.public_url = Some("https://prasasti.karanganyar.example/".into());
     let app = TestApp::spawn_with(db, config).await;
-    let feed = app
-        .client
-        .get(format!("{}/feed.atom", app.base))
-        .header("host", "evil.example")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let feed = feed_with_forged_host(&app).await;
     assert!(!feed.contains("evil.example"), "{feed}");
     assert!(
         feed.contains("href=\"https://prasasti.karanganyar.example/ledger/0\""),
@@ -258,16 +261,7 @@ async fn feed_links_come_from_the_configured_public_url_never_the_host_header() 
     );
     // Without one, links are relative to the site's root.
     let plain = TestApp::spawn(TestDb::sqlite()).await;
-    let feed = plain
-        .client
-        .get(format!("{}/feed.atom", plain.base))
-        .header("host", "evil.example")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let feed = feed_with_forged_host(&plain).await;
     assert!(
         !feed.contains("evil.example") && feed.contains("href=\"/ledger/0\""),
         "{feed}"

@@ -343,6 +343,15 @@ pub async fn post_entry(
         .await
 }
 
+/// What a finished process printed, standard output then standard error.
+pub fn text(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 /// Path of the built `prasasti` binary.
 pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_prasasti"))

@@ -348,6 +348,18 @@ impl State {
             .collect()
     }
 
+    /// The owner office and the head of region must both sign, as two
+    /// persons: what changing a commitment or its milestones takes.
+    pub(super) fn require_owner_and_head(
+        &self,
+        ctx: &Ctx,
+        owner: String,
+        standings: &[Standing],
+    ) -> Result<(), Refusal> {
+        let needs = [Need::Office(owner), Need::Role(Role::HeadOfRegion)];
+        self.require_all(ctx, &needs, standings)
+    }
+
     /// At least one need must hold.
     pub(super) fn require_any(
         &self,

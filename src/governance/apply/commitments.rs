@@ -28,11 +28,7 @@ impl State {
             ));
         };
         let owner = programme.spec.owner.to_string();
-        self.require_all(
-            ctx,
-            &[Need::Office(owner), Need::Role(Role::HeadOfRegion)],
-            standings,
-        )?;
+        self.require_owner_and_head(ctx, owner, standings)?;
         let id = commitment.id.to_string();
         if self.commitments.contains_key(&id) {
             return Err(ctx.invalid("commitment.id", format!("commitment {id} already exists")));
@@ -93,11 +89,7 @@ impl State {
             justification,
         } = p;
         let (id, owner) = self.open_commitment(ctx, &commitment)?;
-        self.require_all(
-            ctx,
-            &[Need::Office(owner), Need::Role(Role::HeadOfRegion)],
-            standings,
-        )?;
+        self.require_owner_and_head(ctx, owner, standings)?;
         if changes == CommitmentChanges::default() {
             return Err(ctx.invalid(
                 "changes",
@@ -223,11 +215,7 @@ impl State {
     ) -> Result<(), Refusal> {
         let payload::CommitmentComplete { commitment, note } = p;
         let (id, owner) = self.open_commitment(ctx, &commitment)?;
-        self.require_all(
-            ctx,
-            &[Need::Office(owner), Need::Role(Role::HeadOfRegion)],
-            standings,
-        )?;
+        self.require_owner_and_head(ctx, owner, standings)?;
         let c = self
             .commitments
             .get(&id)

@@ -68,11 +68,7 @@ impl State {
             justification,
         } = p;
         let (id, commitment, owner) = self.open_milestone(ctx, &milestone)?;
-        self.require_all(
-            ctx,
-            &[Need::Office(owner), Need::Role(Role::HeadOfRegion)],
-            standings,
-        )?;
+        self.require_owner_and_head(ctx, owner, standings)?;
         let m = self
             .milestones
             .get_mut(&id)
