@@ -19,15 +19,37 @@ pub const MAX_ENTRY_BYTES: usize = u16::MAX as usize;
 /// The length of the entry `envelope` would become at the largest index:
 /// `prev` and `recorded_at` have fixed widths, so only the index varies.
 pub fn largest_entry_len(envelope: &Envelope) -> usize {
-    Entry {
-        v: ENTRY_VERSION,
-        index: MAX_INDEX,
-        prev: Hash::ZERO,
-        recorded_at: RecordedAt::new(DateTime::UNIX_EPOCH),
-        envelope: envelope.clone(),
+    let epoch = RecordedAt::new(DateTime::UNIX_EPOCH);
+    entry_bytes(ENTRY_VERSION, MAX_INDEX, &Hash::ZERO, &epoch, envelope).len()
+}
+
+/// An entry's canonical JSON from its parts (see [`Entry::to_bytes`]).
+fn entry_bytes(v: u64, index: u64, prev: &Hash, recorded_at: &RecordedAt, e: &Envelope) -> Vec<u8> {
+    fn string(out: &mut Vec<u8>, s: &str) {
+        serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
     }
-    .to_bytes()
-    .len()
+    let mut out = Vec::with_capacity(256 + e.payload.len() + 160 * e.signatures.len());
+    out.extend_from_slice(b"{\"envelope\":{\"payload\":");
+    string(&mut out, &e.payload);
+    out.extend_from_slice(b",\"payloadType\":");
+    string(&mut out, &e.payload_type);
+    out.extend_from_slice(b",\"signatures\":[");
+    for (i, sig) in e.signatures.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"keyid\":");
+        string(&mut out, &sig.keyid);
+        out.extend_from_slice(b",\"sig\":");
+        string(&mut out, &sig.sig);
+        out.push(b'}');
+    }
+    out.extend_from_slice(format!("]}},\"index\":{index},\"prev\":").as_bytes());
+    string(&mut out, &prev.to_hex());
+    out.extend_from_slice(b",\"recorded_at\":");
+    string(&mut out, &recorded_at.to_string());
+    out.extend_from_slice(format!(",\"v\":{v}}}").as_bytes());
+    out
 }
 
 /// When the ledger recorded an entry: a UTC instant with microseconds,
@@ -160,32 +182,13 @@ impl Entry {
     /// escapes strings exactly as RFC 8785 does. A test compares the result
     /// with a general canonicalizer.
     pub fn to_bytes(&self) -> Vec<u8> {
-        fn string(out: &mut Vec<u8>, s: &str) {
-            serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
-        }
-        let e = &self.envelope;
-        let mut out = Vec::with_capacity(256 + e.payload.len() + 160 * e.signatures.len());
-        out.extend_from_slice(b"{\"envelope\":{\"payload\":");
-        string(&mut out, &e.payload);
-        out.extend_from_slice(b",\"payloadType\":");
-        string(&mut out, &e.payload_type);
-        out.extend_from_slice(b",\"signatures\":[");
-        for (i, sig) in e.signatures.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(b"{\"keyid\":");
-            string(&mut out, &sig.keyid);
-            out.extend_from_slice(b",\"sig\":");
-            string(&mut out, &sig.sig);
-            out.push(b'}');
-        }
-        out.extend_from_slice(format!("]}},\"index\":{},\"prev\":", self.index).as_bytes());
-        string(&mut out, &self.prev.to_hex());
-        out.extend_from_slice(b",\"recorded_at\":");
-        string(&mut out, &self.recorded_at.to_string());
-        out.extend_from_slice(format!(",\"v\":{}}}", self.v).as_bytes());
-        out
+        entry_bytes(
+            self.v,
+            self.index,
+            &self.prev,
+            &self.recorded_at,
+            &self.envelope,
+        )
     }
 
     /// The Merkle leaf hash of the entry.
