@@ -1,27 +1,21 @@
 //! Inspectorate notes and the answers to them.
 
-use super::authority::{Need, Standing};
-use super::{Ctx, Touched};
+use super::authority::Need;
+use super::{Ctx, Verdict};
 use crate::governance::model::payload;
 use crate::governance::model::*;
 use crate::governance::state::*;
 use crate::ledger::rules::Refusal;
 
 impl State {
-    pub(super) fn audit_note(
-        &mut self,
-        ctx: &Ctx,
-        standings: &[Standing],
-        touched: &mut Touched,
-        p: payload::AuditNote,
-    ) -> Result<(), Refusal> {
+    pub(super) fn audit_note(&mut self, ctx: &Ctx, p: payload::AuditNote) -> Verdict {
         let payload::AuditNote {
             subject,
             finding,
             severity,
             recommendation,
         } = p;
-        self.require_all(ctx, &[Need::Role(Role::Inspectorate)], standings)?;
+        self.require_all(ctx, &[Need::Role(Role::Inspectorate)])?;
         let programme = self.subject_programme(ctx, &subject)?;
         let key = ctx.index.to_string();
         self.audit_notes.insert(
@@ -33,24 +27,18 @@ impl State {
                 finding,
                 severity,
                 recommendation,
-                signers: Self::signers_of(standings),
+                signers: ctx.signed_by(),
                 responses: Vec::new(),
             },
         );
-        touched.push(("audit_note", key));
+        ctx.touch("audit_note", key);
         if let Some(p) = programme {
-            self.touch_programme(&p, ctx.index, touched);
+            self.touch_programme(&p, ctx);
         }
         Ok(())
     }
 
-    pub(super) fn audit_response(
-        &mut self,
-        ctx: &Ctx,
-        standings: &[Standing],
-        touched: &mut Touched,
-        p: payload::AuditResponse,
-    ) -> Result<(), Refusal> {
+    pub(super) fn audit_response(&mut self, ctx: &Ctx, p: payload::AuditResponse) -> Verdict {
         let payload::AuditResponse { note, response } = p;
         let key = note.to_string();
         let Some(audit) = self.audit_notes.get(&key) else {
@@ -67,7 +55,7 @@ impl State {
             }
             None => vec![Need::Role(Role::HeadOfRegion), Need::Role(Role::Secretary)],
         };
-        self.require_any(ctx, &needs, standings)?;
+        self.require_any(ctx, &needs)?;
         let programme = audit.programme.clone();
         let audit = self
             .audit_notes
@@ -76,11 +64,11 @@ impl State {
         audit.responses.push(AuditResponse {
             recorded: ctx.at.clone(),
             response,
-            signers: Self::signers_of(standings),
+            signers: ctx.signed_by(),
         });
-        touched.push(("audit_note", key));
+        ctx.touch("audit_note", key);
         if let Some(p) = programme {
-            self.touch_programme(&p, ctx.index, touched);
+            self.touch_programme(&p, ctx);
         }
         Ok(())
     }

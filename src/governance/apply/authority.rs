@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::json;
 
-use super::{Ctx, short};
+use super::{Ctx, Verdict, short};
 use crate::governance::model::*;
 use crate::governance::state::*;
 use crate::ledger::entry::parse_time;
@@ -248,12 +248,8 @@ impl State {
         }
     }
 
-    pub(super) fn unauthorized(
-        &self,
-        ctx: &Ctx,
-        needed: String,
-        standings: &[Standing],
-    ) -> Refusal {
+    pub(super) fn unauthorized(&self, ctx: &Ctx, needed: String) -> Refusal {
+        let standings = &ctx.standings;
         let proved = self.describe_standings(standings);
         Refusal {
             kind: RefusalKind::Unauthorized,
@@ -277,15 +273,11 @@ impl State {
     /// Every need must hold, and the needs for offices and roles must be
     /// met by different persons: one person holding two offices (a Sekda
     /// who is also Plh Bupati) signs for one of them only.
-    pub(super) fn require_all(
-        &self,
-        ctx: &Ctx,
-        needs: &[Need],
-        standings: &[Standing],
-    ) -> Result<(), Refusal> {
+    pub(super) fn require_all(&self, ctx: &Ctx, needs: &[Need]) -> Verdict {
+        let standings = &ctx.standings;
         for need in needs {
             if !self.satisfied(need, standings) {
-                return Err(self.unauthorized(ctx, self.describe_need(need), standings));
+                return Err(self.unauthorized(ctx, self.describe_need(need)));
             }
         }
         let duties = self.duties(needs);
@@ -350,24 +342,14 @@ impl State {
 
     /// The owner office and the head of region must both sign, as two
     /// persons: what changing a commitment or its milestones takes.
-    pub(super) fn require_owner_and_head(
-        &self,
-        ctx: &Ctx,
-        owner: String,
-        standings: &[Standing],
-    ) -> Result<(), Refusal> {
+    pub(super) fn require_owner_and_head(&self, ctx: &Ctx, owner: String) -> Verdict {
         let needs = [Need::Office(owner), Need::Role(Role::HeadOfRegion)];
-        self.require_all(ctx, &needs, standings)
+        self.require_all(ctx, &needs)
     }
 
     /// At least one need must hold.
-    pub(super) fn require_any(
-        &self,
-        ctx: &Ctx,
-        needs: &[Need],
-        standings: &[Standing],
-    ) -> Result<(), Refusal> {
-        if needs.iter().any(|n| self.satisfied(n, standings)) {
+    pub(super) fn require_any(&self, ctx: &Ctx, needs: &[Need]) -> Verdict {
+        if needs.iter().any(|n| self.satisfied(n, &ctx.standings)) {
             return Ok(());
         }
         let needed = needs
@@ -375,11 +357,7 @@ impl State {
             .map(|n| self.describe_need(n))
             .collect::<Vec<_>>()
             .join(" or ");
-        Err(self.unauthorized(ctx, needed, standings))
-    }
-
-    pub(super) fn signers_of(standings: &[Standing]) -> Vec<Signer> {
-        standings.iter().flat_map(Standing::signers).collect()
+        Err(self.unauthorized(ctx, needed))
     }
 }
 

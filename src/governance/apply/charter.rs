@@ -4,21 +4,15 @@ use std::collections::BTreeSet;
 
 use serde_json::json;
 
-use super::authority::{Need, Standing};
-use super::{Ctx, Touched, short};
+use super::authority::Need;
+use super::{Ctx, Verdict, short};
 use crate::governance::model::payload;
 use crate::governance::model::*;
 use crate::governance::state::*;
 use crate::ledger::rules::{Refusal, RefusalKind};
 
 impl State {
-    pub(super) fn genesis(
-        &mut self,
-        ctx: &Ctx,
-        _standings: &[Standing],
-        touched: &mut Touched,
-        p: payload::Genesis,
-    ) -> Result<(), Refusal> {
+    pub(super) fn genesis(&mut self, ctx: &Ctx, p: payload::Genesis) -> Verdict {
         let payload::Genesis {
             government,
             registrars,
@@ -62,7 +56,7 @@ impl State {
                     revoked: None,
                 },
             );
-            touched.push(("key", key.to_string()));
+            ctx.touch("key", key.to_string());
         }
         self.charter = Some(Charter {
             government,
@@ -70,18 +64,12 @@ impl State {
             pillars,
             entries: vec![ctx.index],
         });
-        touched.push(("charter", String::new()));
+        ctx.touch("charter", String::new());
         Ok(())
     }
 
-    pub(super) fn registrars_update(
-        &mut self,
-        ctx: &Ctx,
-        standings: &[Standing],
-        touched: &mut Touched,
-        registrars: Registrars,
-    ) -> Result<(), Refusal> {
-        self.require_all(ctx, &[Need::Registrars], standings)?;
+    pub(super) fn registrars_update(&mut self, ctx: &Ctx, registrars: Registrars) -> Verdict {
+        self.require_all(ctx, &[Need::Registrars])?;
         check_registrars(ctx, &registrars)?;
         if let Some(key) = registrars.keys.iter().find(|k| {
             self.keys
@@ -102,7 +90,7 @@ impl State {
             .ok_or_else(|| ctx.inconsistent("the charter"))?;
         let old = std::mem::replace(&mut charter.registrars, registrars);
         charter.entries.push(ctx.index);
-        touched.push(("charter", String::new()));
+        ctx.touch("charter", String::new());
         let new: Vec<String> = charter
             .registrars
             .keys
@@ -122,20 +110,14 @@ impl State {
                 revoked: None,
             });
             record.registrar = new.contains(&key);
-            touched.push(("key", key));
+            ctx.touch("key", key);
         }
         Ok(())
     }
 
-    pub(super) fn office_establish(
-        &mut self,
-        ctx: &Ctx,
-        standings: &[Standing],
-        touched: &mut Touched,
-        p: payload::OfficeEstablish,
-    ) -> Result<(), Refusal> {
+    pub(super) fn office_establish(&mut self, ctx: &Ctx, p: payload::OfficeEstablish) -> Verdict {
         let payload::OfficeEstablish { office } = p;
-        self.require_all(ctx, &[Need::Registrars], standings)?;
+        self.require_all(ctx, &[Need::Registrars])?;
         let id = office.id.to_string();
         if self.offices.contains_key(&id) {
             return Err(ctx.invalid("office.id", format!("office {id} already exists")));
@@ -148,17 +130,11 @@ impl State {
                 mandates: Vec::new(),
             },
         );
-        touched.push(("office", id));
+        ctx.touch("office", id);
         Ok(())
     }
 
-    pub(super) fn document_register(
-        &mut self,
-        ctx: &Ctx,
-        standings: &[Standing],
-        touched: &mut Touched,
-        p: payload::DocumentRegister,
-    ) -> Result<(), Refusal> {
+    pub(super) fn document_register(&mut self, ctx: &Ctx, p: payload::DocumentRegister) -> Verdict {
         let payload::DocumentRegister { document } = p;
         self.require_any(
             ctx,
@@ -167,7 +143,6 @@ impl State {
                 Need::Role(Role::HeadOfRegion),
                 Need::Role(Role::Planning),
             ],
-            standings,
         )?;
         let id = document.id.to_string();
         if self.documents.contains_key(&id) {
@@ -183,12 +158,12 @@ impl State {
                 registered: ctx.at.clone(),
             },
         );
-        touched.push(("document", id));
+        ctx.touch("document", id);
         Ok(())
     }
 }
 
-pub(super) fn check_registrars(ctx: &Ctx, registrars: &Registrars) -> Result<(), Refusal> {
+pub(super) fn check_registrars(ctx: &Ctx, registrars: &Registrars) -> Verdict {
     let mut seen = BTreeSet::new();
     for key in &registrars.keys {
         if !seen.insert(key.as_str()) {

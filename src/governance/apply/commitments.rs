@@ -4,21 +4,15 @@ use std::collections::BTreeSet;
 
 use serde_json::json;
 
-use super::authority::{Need, Standing};
-use super::{Ctx, Touched};
+use super::authority::Need;
+use super::{Ctx, Verdict};
 use crate::governance::model::payload;
 use crate::governance::model::*;
 use crate::governance::state::*;
 use crate::ledger::rules::{Refusal, RefusalKind};
 
 impl State {
-    pub(super) fn commitment_make(
-        &mut self,
-        ctx: &Ctx,
-        standings: &[Standing],
-        touched: &mut Touched,
-        p: payload::CommitmentMake,
-    ) -> Result<(), Refusal> {
+    pub(super) fn commitment_make(&mut self, ctx: &Ctx, p: payload::CommitmentMake) -> Verdict {
         let payload::CommitmentMake { commitment } = p;
         let programme_id = commitment.programme.to_string();
         let Some(programme) = self.programmes.get(&programme_id) else {
@@ -28,7 +22,7 @@ impl State {
             ));
         };
         let owner = programme.spec.owner.to_string();
-        self.require_owner_and_head(ctx, owner, standings)?;
+        self.require_owner_and_head(ctx, owner)?;
         let id = commitment.id.to_string();
         if self.commitments.contains_key(&id) {
             return Err(ctx.invalid("commitment.id", format!("commitment {id} already exists")));
@@ -36,7 +30,7 @@ impl State {
         check_indicators(ctx, "commitment.indicators", &commitment.indicators)?;
         check_budget(ctx, "commitment.budget", &commitment.budget)?;
         let head = self.head_mandate(ctx.time).map(|m| m.spec.id.to_string());
-        let signers = Self::signers_of(standings);
+        let signers = ctx.signed_by();
         // Found above; looked up before anything changes.
         let programme = self
             .programmes
@@ -71,25 +65,19 @@ impl State {
                 milestones: Vec::new(),
             },
         );
-        touched.push(("commitment", id));
-        touched.push(("programme", programme_id));
+        ctx.touch("commitment", id);
+        ctx.touch("programme", programme_id);
         Ok(())
     }
 
-    pub(super) fn commitment_amend(
-        &mut self,
-        ctx: &Ctx,
-        standings: &[Standing],
-        touched: &mut Touched,
-        p: payload::CommitmentAmend,
-    ) -> Result<(), Refusal> {
+    pub(super) fn commitment_amend(&mut self, ctx: &Ctx, p: payload::CommitmentAmend) -> Verdict {
         let payload::CommitmentAmend {
             commitment,
             changes,
             justification,
         } = p;
         let (id, owner) = self.open_commitment(ctx, &commitment)?;
-        self.require_owner_and_head(ctx, owner, standings)?;
+        self.require_owner_and_head(ctx, owner)?;
         if changes == CommitmentChanges::default() {
             return Err(ctx.invalid(
                 "changes",
@@ -125,33 +113,29 @@ impl State {
             head_mandate: head,
             text: Some(justification),
             basis: None,
-            signers: Self::signers_of(standings),
+            signers: ctx.signed_by(),
         });
-        self.touch_commitment(&id, ctx.index, touched);
+        self.touch_commitment(&id, ctx);
         Ok(())
     }
 
     pub(super) fn commitment_reaffirm(
         &mut self,
         ctx: &Ctx,
-        standings: &[Standing],
-        touched: &mut Touched,
         p: payload::CommitmentReaffirm,
-    ) -> Result<(), Refusal> {
+    ) -> Verdict {
         let payload::CommitmentReaffirm { commitment, note } = p;
         let (id, _) = self.open_commitment(ctx, &commitment)?;
-        self.require_all(ctx, &[Need::Role(Role::HeadOfRegion)], standings)?;
+        self.require_all(ctx, &[Need::Role(Role::HeadOfRegion)])?;
         let decision = (CommitmentStatus::Active, CommitmentAction::Reaffirmed);
-        self.decide(ctx, standings, touched, &id, decision, note, None)
+        self.decide(ctx, &id, decision, note, None)
     }
 
     pub(super) fn commitment_discontinue(
         &mut self,
         ctx: &Ctx,
-        standings: &[Standing],
-        touched: &mut Touched,
         p: payload::CommitmentDiscontinue,
-    ) -> Result<(), Refusal> {
+    ) -> Verdict {
         let payload::CommitmentDiscontinue {
             commitment,
             justification,
@@ -161,7 +145,6 @@ impl State {
         self.require_all(
             ctx,
             &[Need::Role(Role::HeadOfRegion), Need::Role(Role::Secretary)],
-            standings,
         )?;
         let head = self.head_mandate(ctx.time).cloned();
         if let Some(head) = &head {
@@ -195,27 +178,17 @@ impl State {
             CommitmentStatus::Discontinued,
             CommitmentAction::Discontinued,
         );
-        self.decide(
-            ctx,
-            standings,
-            touched,
-            &id,
-            decision,
-            Some(justification),
-            Some(basis),
-        )
+        self.decide(ctx, &id, decision, Some(justification), Some(basis))
     }
 
     pub(super) fn commitment_complete(
         &mut self,
         ctx: &Ctx,
-        standings: &[Standing],
-        touched: &mut Touched,
         p: payload::CommitmentComplete,
-    ) -> Result<(), Refusal> {
+    ) -> Verdict {
         let payload::CommitmentComplete { commitment, note } = p;
         let (id, owner) = self.open_commitment(ctx, &commitment)?;
-        self.require_owner_and_head(ctx, owner, standings)?;
+        self.require_owner_and_head(ctx, owner)?;
         let c = self
             .commitments
             .get(&id)
@@ -244,7 +217,7 @@ impl State {
             });
         }
         let decision = (CommitmentStatus::Completed, CommitmentAction::Completed);
-        self.decide(ctx, standings, touched, &id, decision, note, None)
+        self.decide(ctx, &id, decision, note, None)
     }
 
     /// Records the head's decision on commitment `id`: its new status and
@@ -253,13 +226,11 @@ impl State {
     fn decide(
         &mut self,
         ctx: &Ctx,
-        standings: &[Standing],
-        touched: &mut Touched,
         id: &str,
         (status, action): (CommitmentStatus, CommitmentAction),
         text: Option<Text>,
         basis: Option<Basis>,
-    ) -> Result<(), Refusal> {
+    ) -> Verdict {
         let head = self.head_mandate(ctx.time).map(|m| m.spec.id.to_string());
         let c = self
             .commitments
@@ -272,9 +243,9 @@ impl State {
             head_mandate: head,
             text,
             basis,
-            signers: Self::signers_of(standings),
+            signers: ctx.signed_by(),
         });
-        self.touch_commitment(id, ctx.index, touched);
+        self.touch_commitment(id, ctx);
         Ok(())
     }
 
@@ -308,23 +279,19 @@ impl State {
         Ok((c.id.clone(), owner))
     }
 
-    pub(super) fn touch_commitment(&mut self, commitment: &str, index: u64, touched: &mut Touched) {
-        touched.push(("commitment", commitment.to_owned()));
+    pub(super) fn touch_commitment(&mut self, commitment: &str, ctx: &Ctx) {
+        ctx.touch("commitment", commitment.to_owned());
         if let Some(p) = self
             .commitments
             .get(commitment)
             .map(|c| c.programme.clone())
         {
-            self.touch_programme(&p, index, touched);
+            self.touch_programme(&p, ctx);
         }
     }
 }
 
-pub(super) fn check_indicators(
-    ctx: &Ctx,
-    field: &str,
-    indicators: &[Indicator],
-) -> Result<(), Refusal> {
+pub(super) fn check_indicators(ctx: &Ctx, field: &str, indicators: &[Indicator]) -> Verdict {
     if indicators.is_empty() {
         return Err(ctx.invalid(field, "a commitment needs at least one indicator"));
     }
@@ -337,7 +304,7 @@ pub(super) fn check_indicators(
     Ok(())
 }
 
-pub(super) fn check_budget(ctx: &Ctx, field: &str, budget: &Budget) -> Result<(), Refusal> {
+pub(super) fn check_budget(ctx: &Ctx, field: &str, budget: &Budget) -> Verdict {
     if budget.currency.as_str() != "IDR" {
         return Err(ctx.invalid(&format!("{field}.currency"), "must be \"IDR\""));
     }

@@ -5,21 +5,15 @@ use std::collections::BTreeSet;
 use chrono::Duration;
 use serde_json::json;
 
-use super::authority::{Need, Standing};
-use super::{Ctx, HANDOVER_GRACE_DAYS, Touched};
+use super::authority::Need;
+use super::{Ctx, HANDOVER_GRACE_DAYS, Verdict};
 use crate::governance::model::payload;
 use crate::governance::model::*;
 use crate::governance::state::*;
 use crate::ledger::rules::{Refusal, RefusalKind};
 
 impl State {
-    pub(super) fn handover_record(
-        &mut self,
-        ctx: &Ctx,
-        standings: &[Standing],
-        touched: &mut Touched,
-        p: payload::HandoverRecord,
-    ) -> Result<(), Refusal> {
+    pub(super) fn handover_record(&mut self, ctx: &Ctx, p: payload::HandoverRecord) -> Verdict {
         let payload::HandoverRecord {
             office,
             outgoing,
@@ -38,19 +32,13 @@ impl State {
             basis,
             open_commitments: open_commitments.iter().map(Id::to_string).collect(),
             notes,
-            signers: Self::signers_of(standings),
+            signers: ctx.signed_by(),
         };
-        self.handover(ctx, standings, handover, touched)?;
+        self.handover(ctx, handover)?;
         Ok(())
     }
 
-    pub(super) fn handover(
-        &mut self,
-        ctx: &Ctx,
-        standings: &[Standing],
-        handover: Handover,
-        touched: &mut Touched,
-    ) -> Result<(), Refusal> {
+    pub(super) fn handover(&mut self, ctx: &Ctx, handover: Handover) -> Verdict {
         let Some(office) = self.offices.get(&handover.office) else {
             return Err(ctx.invalid("office", format!("no office {}", handover.office)));
         };
@@ -86,7 +74,7 @@ impl State {
             return Err(ctx.invalid("basis", "a handover rests on its berita acara: kind \"berita_acara\", its number and sha256"));
         }
         // The incoming holder signs.
-        let incoming_signed = standings.iter().any(|s| {
+        let incoming_signed = ctx.standings.iter().any(|s| {
             s.offices
                 .iter()
                 .any(|(_, m)| m == incoming.spec.id.as_str())
@@ -98,7 +86,6 @@ impl State {
                     "the incoming holder {} (mandate {})",
                     incoming.spec.holder.name, incoming.spec.id
                 ),
-                standings,
             ));
         }
         // The outgoing holder signs, within the grace period, or the registrars do.
@@ -106,10 +93,11 @@ impl State {
             .ended_at(outgoing, ctx.time)
             .is_some_and(|end| ctx.time - end <= Duration::days(HANDOVER_GRACE_DAYS));
         let outgoing_signed = grace
-            && standings
+            && ctx
+                .standings
                 .iter()
                 .any(|s| !s.revoked && outgoing.keys.contains(&s.keyid));
-        if !outgoing_signed && !self.satisfied(&Need::Registrars, standings) {
+        if !outgoing_signed && !self.satisfied(&Need::Registrars, &ctx.standings) {
             return Err(self.unauthorized(
                 ctx,
                 format!(
@@ -118,7 +106,6 @@ impl State {
                     outgoing.spec.id,
                     self.describe_need(&Need::Registrars)
                 ),
-                standings,
             ));
         }
         // Every open commitment of the office is handed over.
@@ -171,10 +158,10 @@ impl State {
         let key = ctx.index.to_string();
         let listed: Vec<String> = handover.open_commitments.clone();
         self.handovers.insert(key.clone(), handover);
-        touched.push(("handover", key));
+        ctx.touch("handover", key);
         for c in listed {
             if let Some(p) = self.commitments.get(&c).map(|c| c.programme.clone()) {
-                self.touch_programme(&p, ctx.index, touched);
+                self.touch_programme(&p, ctx);
             }
         }
         Ok(())

@@ -2,39 +2,26 @@
 
 use std::collections::BTreeSet;
 
-use super::authority::{Need, Standing};
-use super::{Ctx, Touched, short};
+use super::authority::Need;
+use super::{Ctx, Verdict, short};
 use crate::governance::model::payload;
 use crate::governance::model::*;
 use crate::governance::state::*;
-use crate::ledger::rules::Refusal;
 
 impl State {
-    pub(super) fn mandate_begin(
-        &mut self,
-        ctx: &Ctx,
-        standings: &[Standing],
-        touched: &mut Touched,
-        p: payload::MandateBegin,
-    ) -> Result<(), Refusal> {
+    pub(super) fn mandate_begin(&mut self, ctx: &Ctx, p: payload::MandateBegin) -> Verdict {
         let payload::MandateBegin { mandate, keys } = p;
-        self.begin_mandate(ctx, standings, mandate, keys, touched)?;
+        self.begin_mandate(ctx, mandate, keys)?;
         Ok(())
     }
 
-    pub(super) fn mandate_end(
-        &mut self,
-        ctx: &Ctx,
-        standings: &[Standing],
-        touched: &mut Touched,
-        p: payload::MandateEnd,
-    ) -> Result<(), Refusal> {
+    pub(super) fn mandate_end(&mut self, ctx: &Ctx, p: payload::MandateEnd) -> Verdict {
         let payload::MandateEnd {
             mandate,
             at,
             reason,
         } = p;
-        self.require_all(ctx, &[Need::Registrars], standings)?;
+        self.require_all(ctx, &[Need::Registrars])?;
         let id = mandate.to_string();
         let Some(m) = self.mandates.get_mut(&id) else {
             return Err(ctx.invalid("mandate", format!("no mandate {id}")));
@@ -47,23 +34,13 @@ impl State {
             at,
             reason,
         });
-        touched.push(("mandate", id));
+        ctx.touch("mandate", id);
         Ok(())
     }
 
-    pub(super) fn key_add(
-        &mut self,
-        ctx: &Ctx,
-        standings: &[Standing],
-        touched: &mut Touched,
-        p: payload::KeyAdd,
-    ) -> Result<(), Refusal> {
+    pub(super) fn key_add(&mut self, ctx: &Ctx, p: payload::KeyAdd) -> Verdict {
         let payload::KeyAdd { mandate, key } = p;
-        self.require_all(
-            ctx,
-            &[Need::Registrars, Need::Key(key.to_string())],
-            standings,
-        )?;
+        self.require_all(ctx, &[Need::Registrars, Need::Key(key.to_string())])?;
         let id = mandate.to_string();
         let Some(m) = self.mandates.get(&id) else {
             return Err(ctx.invalid("mandate", format!("no mandate {id}")));
@@ -84,27 +61,17 @@ impl State {
         if let Some(person) = m.spec.holder.identity() {
             self.check_key_person(ctx, "key", key.as_str(), &person)?;
         }
-        self.bind_key(&id, key.as_str(), touched);
+        self.bind_key(ctx, &id, key.as_str());
         Ok(())
     }
 
-    pub(super) fn key_revoke(
-        &mut self,
-        ctx: &Ctx,
-        standings: &[Standing],
-        touched: &mut Touched,
-        p: payload::KeyRevoke,
-    ) -> Result<(), Refusal> {
+    pub(super) fn key_revoke(&mut self, ctx: &Ctx, p: payload::KeyRevoke) -> Verdict {
         let payload::KeyRevoke {
             key,
             reason,
             compromised_since,
         } = p;
-        self.require_any(
-            ctx,
-            &[Need::Registrars, Need::Key(key.to_string())],
-            standings,
-        )?;
+        self.require_any(ctx, &[Need::Registrars, Need::Key(key.to_string())])?;
         let Some(record) = self.keys.get(key.as_str()) else {
             return Err(ctx.invalid("key", "this key is not known to the ledger"));
         };
@@ -149,19 +116,17 @@ impl State {
             reason,
             compromised_since,
         });
-        touched.push(("key", key.to_string()));
+        ctx.touch("key", key.to_string());
         Ok(())
     }
 
     pub(super) fn begin_mandate(
         &mut self,
         ctx: &Ctx,
-        standings: &[Standing],
         mandate: MandateSpec,
         keys: Vec<KeyId>,
-        touched: &mut Touched,
-    ) -> Result<(), Refusal> {
-        self.require_all(ctx, &[Need::Registrars], standings)?;
+    ) -> Verdict {
+        self.require_all(ctx, &[Need::Registrars])?;
         let mut seen = BTreeSet::new();
         if keys.is_empty() {
             return Err(ctx.invalid("keys", "a mandate needs at least one key"));
@@ -178,7 +143,7 @@ impl State {
         let missing: Vec<Need> = keys
             .iter()
             .map(|k| Need::Key(k.to_string()))
-            .filter(|n| !self.satisfied(n, standings))
+            .filter(|n| !self.satisfied(n, &ctx.standings))
             .collect();
         if let Some(need) = missing.first() {
             return Err(self.unauthorized(
@@ -187,7 +152,6 @@ impl State {
                     "{} (each key listed in keys must sign its mandate)",
                     self.describe_need(need)
                 ),
-                standings,
             ));
         }
         let id = mandate.id.to_string();
@@ -262,9 +226,9 @@ impl State {
                 ended: None,
             },
         );
-        touched.push(("office", office_id));
+        ctx.touch("office", office_id);
         for key in &keys {
-            self.bind_key(&id, key.as_str(), touched);
+            self.bind_key(ctx, &id, key.as_str());
         }
         if head {
             // The continuity rule: the new head inherits every open commitment.
@@ -287,7 +251,7 @@ impl State {
                     basis: None,
                     signers: Vec::new(),
                 });
-                self.touch_commitment(&cid, ctx.index, touched);
+                self.touch_commitment(&cid, ctx);
             }
         }
         Ok(())
@@ -301,7 +265,7 @@ impl State {
         field: &str,
         key: &str,
         person: &str,
-    ) -> Result<(), Refusal> {
+    ) -> Verdict {
         let other = self
             .keys
             .get(key)
@@ -321,7 +285,7 @@ impl State {
         }
     }
 
-    pub(super) fn bind_key(&mut self, mandate: &str, key: &str, touched: &mut Touched) {
+    pub(super) fn bind_key(&mut self, ctx: &Ctx, mandate: &str, key: &str) {
         let record = self.keys.entry(key.to_owned()).or_insert_with(|| Key {
             keyid: key.to_owned(),
             mandates: Vec::new(),
@@ -332,7 +296,7 @@ impl State {
         if let Some(m) = self.mandates.get_mut(mandate) {
             m.keys.push(key.to_owned());
         }
-        touched.push(("key", key.to_owned()));
-        touched.push(("mandate", mandate.to_owned()));
+        ctx.touch("key", key.to_owned());
+        ctx.touch("mandate", mandate.to_owned());
     }
 }

@@ -4,8 +4,8 @@ use std::collections::BTreeSet;
 
 use serde_json::json;
 
-use super::authority::{Need, Standing};
-use super::{Ctx, Touched};
+use super::authority::Need;
+use super::{Ctx, Verdict};
 use crate::governance::model::payload;
 use crate::governance::model::*;
 use crate::governance::state::*;
@@ -15,13 +15,11 @@ impl State {
     pub(super) fn milestone_schedule(
         &mut self,
         ctx: &Ctx,
-        standings: &[Standing],
-        touched: &mut Touched,
         p: payload::MilestoneSchedule,
-    ) -> Result<(), Refusal> {
+    ) -> Verdict {
         let payload::MilestoneSchedule { milestone } = p;
         let (commitment_id, owner) = self.open_commitment(ctx, &milestone.commitment)?;
-        self.require_all(ctx, &[Need::Office(owner.clone())], standings)?;
+        self.require_all(ctx, &[Need::Office(owner.clone())])?;
         let id = milestone.id.to_string();
         if self.milestones.contains_key(&id) {
             return Err(ctx.invalid("milestone.id", format!("milestone {id} already exists")));
@@ -50,25 +48,23 @@ impl State {
                 reschedules: Vec::new(),
             },
         );
-        touched.push(("milestone", id));
-        self.touch_commitment(&commitment_id, ctx.index, touched);
+        ctx.touch("milestone", id);
+        self.touch_commitment(&commitment_id, ctx);
         Ok(())
     }
 
     pub(super) fn milestone_reschedule(
         &mut self,
         ctx: &Ctx,
-        standings: &[Standing],
-        touched: &mut Touched,
         p: payload::MilestoneReschedule,
-    ) -> Result<(), Refusal> {
+    ) -> Verdict {
         let payload::MilestoneReschedule {
             milestone,
             due,
             justification,
         } = p;
         let (id, commitment, owner) = self.open_milestone(ctx, &milestone)?;
-        self.require_owner_and_head(ctx, owner, standings)?;
+        self.require_owner_and_head(ctx, owner)?;
         let m = self
             .milestones
             .get_mut(&id)
@@ -83,18 +79,12 @@ impl State {
             to: due,
             justification,
         });
-        touched.push(("milestone", id));
-        self.touch_commitment(&commitment, ctx.index, touched);
+        ctx.touch("milestone", id);
+        self.touch_commitment(&commitment, ctx);
         Ok(())
     }
 
-    pub(super) fn milestone_report(
-        &mut self,
-        ctx: &Ctx,
-        standings: &[Standing],
-        touched: &mut Touched,
-        p: payload::MilestoneReport,
-    ) -> Result<(), Refusal> {
+    pub(super) fn milestone_report(&mut self, ctx: &Ctx, p: payload::MilestoneReport) -> Verdict {
         let payload::MilestoneReport {
             milestone,
             status,
@@ -104,7 +94,7 @@ impl State {
             note,
         } = p;
         let (id, commitment, owner) = self.open_milestone(ctx, &milestone)?;
-        self.require_all(ctx, &[Need::Office(owner)], standings)?;
+        self.require_all(ctx, &[Need::Office(owner)])?;
         for (field, value) in [
             ("progress.physical_pct", progress.physical_pct),
             ("progress.financial_pct", progress.financial_pct),
@@ -135,30 +125,24 @@ impl State {
             progress,
             evidence,
             note,
-            signers: Self::signers_of(standings),
+            signers: ctx.signed_by(),
             approvals: Vec::new(),
             outcome: ReportOutcome::Pending,
         });
         m.pending_report = Some(ctx.index);
-        touched.push(("milestone", id));
-        self.touch_commitment(&commitment, ctx.index, touched);
+        ctx.touch("milestone", id);
+        self.touch_commitment(&commitment, ctx);
         Ok(())
     }
 
-    pub(super) fn milestone_approve(
-        &mut self,
-        ctx: &Ctx,
-        standings: &[Standing],
-        touched: &mut Touched,
-        p: payload::MilestoneApprove,
-    ) -> Result<(), Refusal> {
+    pub(super) fn milestone_approve(&mut self, ctx: &Ctx, p: payload::MilestoneApprove) -> Verdict {
         let payload::MilestoneApprove {
             milestone,
             report,
             decision,
             note,
         } = p;
-        self.approve(ctx, standings, &milestone, report, decision, note, touched)?;
+        self.approve(ctx, &milestone, report, decision, note)?;
         Ok(())
     }
 
@@ -237,13 +221,11 @@ impl State {
     pub(super) fn approve(
         &mut self,
         ctx: &Ctx,
-        standings: &[Standing],
         milestone: &Id,
         report: u64,
         decision: Decision,
         note: Option<Text>,
-        touched: &mut Touched,
-    ) -> Result<(), Refusal> {
+    ) -> Verdict {
         let (id, commitment, _) = self.open_milestone(ctx, milestone)?;
         let m = self
             .milestones
@@ -278,7 +260,7 @@ impl State {
             .collect();
         let approved_offices: BTreeSet<&str> =
             r.approvals.iter().map(|a| a.office.as_str()).collect();
-        for s in standings {
+        for s in &ctx.standings {
             if reporters.contains(s.person.as_str()) {
                 return Err(Refusal {
                     kind: RefusalKind::Unauthorized,
@@ -306,7 +288,7 @@ impl State {
             .filter(|a| !approved_offices.contains(a.as_str()))
             .collect();
         let found = outstanding.iter().find_map(|office| {
-            standings
+            ctx.standings
                 .iter()
                 .find(|s| s.holds(office))
                 .map(|s| ((*office).clone(), s))
@@ -320,7 +302,6 @@ impl State {
             return Err(self.unauthorized(
                 ctx,
                 format!("the holder of an approver office that has not yet approved: {needed}"),
-                standings,
             ));
         };
         let mandate = standing
@@ -369,8 +350,8 @@ impl State {
                 }
             }
         }
-        touched.push(("milestone", id));
-        self.touch_commitment(&commitment, ctx.index, touched);
+        ctx.touch("milestone", id);
+        self.touch_commitment(&commitment, ctx);
         Ok(())
     }
 }

@@ -16,6 +16,8 @@ mod programmes;
 #[cfg(test)]
 mod tests;
 
+use std::cell::RefCell;
+
 use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::json;
 
@@ -33,7 +35,10 @@ pub const HANDOVER_GRACE_DAYS: i64 = 90;
 /// Objects an entry changed: (projection kind, id).
 pub type Touched = Vec<(&'static str, String)>;
 
-/// The facts of one entry the rules look at.
+/// What a rule says of an entry: nothing to object to, or the refusal.
+type Verdict = Result<(), Refusal>;
+
+/// The facts of one entry the rules look at, and what it changed so far.
 struct Ctx {
     index: u64,
     at: At,
@@ -41,9 +46,22 @@ struct Ctx {
     tz: FixedOffset,
     statement_type: String,
     signers: Vec<String>,
+    /// What each signing key proves at the entry's time.
+    standings: Vec<Standing>,
+    touched: RefCell<Touched>,
 }
 
 impl Ctx {
+    /// Records that the entry changed an object of the projection.
+    fn touch(&self, kind: &'static str, id: String) {
+        self.touched.borrow_mut().push((kind, id));
+    }
+
+    /// The signers as recorded on the objects the entry makes.
+    fn signed_by(&self) -> Vec<Signer> {
+        self.standings.iter().flat_map(Standing::signers).collect()
+    }
+
     /// A state the checks before it make impossible (a bug): the entry is
     /// refused, never a panic in the appender.
     fn inconsistent(&self, what: impl std::fmt::Display) -> Refusal {
@@ -78,6 +96,7 @@ impl State {
         envelope: &VerifiedEnvelope,
     ) -> Result<Touched, Refusal> {
         let time = entry.recorded_at.instant();
+        let signers: Vec<String> = envelope.signers().iter().map(keyid_of).collect();
         let ctx = Ctx {
             index: entry.index,
             at: At {
@@ -87,7 +106,9 @@ impl State {
             time,
             tz: self.time_zone(),
             statement_type: envelope.statement_type().to_owned(),
-            signers: envelope.signers().iter().map(keyid_of).collect(),
+            standings: self.standings(&signers, time),
+            signers,
+            touched: RefCell::default(),
         };
         let statement = Statement::parse(envelope.statement_type(), envelope.statement())
             .map_err(|e| ctx.invalid(&e.field, e.problem))?;
@@ -101,65 +122,37 @@ impl State {
         if entry.index != 0 && is_genesis {
             return Err(ctx.invalid("type", "the ledger already has its genesis (entry 0)"));
         }
-        let standings = self.standings(&ctx.signers, time);
-        let mut touched = Touched::new();
+        self.dispatch(&ctx, statement)?;
+        Ok(ctx.touched.into_inner())
+    }
+
+    /// One line a statement type: the rule that judges it.
+    fn dispatch(&mut self, ctx: &Ctx, statement: Statement) -> Verdict {
+        use Statement as S;
         match statement {
-            Statement::Genesis(p) => self.genesis(&ctx, &standings, &mut touched, p)?,
-            Statement::RegistrarsUpdate(p) => {
-                self.registrars_update(&ctx, &standings, &mut touched, p)?
-            }
-            Statement::OfficeEstablish(p) => {
-                self.office_establish(&ctx, &standings, &mut touched, p)?
-            }
-            Statement::MandateBegin(p) => self.mandate_begin(&ctx, &standings, &mut touched, p)?,
-            Statement::MandateEnd(p) => self.mandate_end(&ctx, &standings, &mut touched, p)?,
-            Statement::KeyAdd(p) => self.key_add(&ctx, &standings, &mut touched, p)?,
-            Statement::KeyRevoke(p) => self.key_revoke(&ctx, &standings, &mut touched, p)?,
-            Statement::DocumentRegister(p) => {
-                self.document_register(&ctx, &standings, &mut touched, p)?
-            }
-            Statement::ProgrammeRegister(p) => {
-                self.programme(&ctx, &standings, &mut touched, p.programme, false)?
-            }
-            Statement::ProgrammeUpdate(p) => {
-                self.programme(&ctx, &standings, &mut touched, p.programme, true)?
-            }
-            Statement::CommitmentMake(p) => {
-                self.commitment_make(&ctx, &standings, &mut touched, p)?
-            }
-            Statement::CommitmentAmend(p) => {
-                self.commitment_amend(&ctx, &standings, &mut touched, p)?
-            }
-            Statement::CommitmentReaffirm(p) => {
-                self.commitment_reaffirm(&ctx, &standings, &mut touched, p)?
-            }
-            Statement::CommitmentDiscontinue(p) => {
-                self.commitment_discontinue(&ctx, &standings, &mut touched, p)?
-            }
-            Statement::CommitmentComplete(p) => {
-                self.commitment_complete(&ctx, &standings, &mut touched, p)?
-            }
-            Statement::MilestoneSchedule(p) => {
-                self.milestone_schedule(&ctx, &standings, &mut touched, p)?
-            }
-            Statement::MilestoneReschedule(p) => {
-                self.milestone_reschedule(&ctx, &standings, &mut touched, p)?
-            }
-            Statement::MilestoneReport(p) => {
-                self.milestone_report(&ctx, &standings, &mut touched, p)?
-            }
-            Statement::MilestoneApprove(p) => {
-                self.milestone_approve(&ctx, &standings, &mut touched, p)?
-            }
-            Statement::HandoverRecord(p) => {
-                self.handover_record(&ctx, &standings, &mut touched, p)?
-            }
-            Statement::AuditNote(p) => self.audit_note(&ctx, &standings, &mut touched, p)?,
-            Statement::AuditResponse(p) => {
-                self.audit_response(&ctx, &standings, &mut touched, p)?
-            }
+            S::Genesis(p) => self.genesis(ctx, p),
+            S::RegistrarsUpdate(p) => self.registrars_update(ctx, p),
+            S::OfficeEstablish(p) => self.office_establish(ctx, p),
+            S::MandateBegin(p) => self.mandate_begin(ctx, p),
+            S::MandateEnd(p) => self.mandate_end(ctx, p),
+            S::KeyAdd(p) => self.key_add(ctx, p),
+            S::KeyRevoke(p) => self.key_revoke(ctx, p),
+            S::DocumentRegister(p) => self.document_register(ctx, p),
+            S::ProgrammeRegister(p) => self.programme(ctx, p.programme, false),
+            S::ProgrammeUpdate(p) => self.programme(ctx, p.programme, true),
+            S::CommitmentMake(p) => self.commitment_make(ctx, p),
+            S::CommitmentAmend(p) => self.commitment_amend(ctx, p),
+            S::CommitmentReaffirm(p) => self.commitment_reaffirm(ctx, p),
+            S::CommitmentDiscontinue(p) => self.commitment_discontinue(ctx, p),
+            S::CommitmentComplete(p) => self.commitment_complete(ctx, p),
+            S::MilestoneSchedule(p) => self.milestone_schedule(ctx, p),
+            S::MilestoneReschedule(p) => self.milestone_reschedule(ctx, p),
+            S::MilestoneReport(p) => self.milestone_report(ctx, p),
+            S::MilestoneApprove(p) => self.milestone_approve(ctx, p),
+            S::HandoverRecord(p) => self.handover_record(ctx, p),
+            S::AuditNote(p) => self.audit_note(ctx, p),
+            S::AuditResponse(p) => self.audit_response(ctx, p),
         }
-        Ok(touched)
     }
 }
 

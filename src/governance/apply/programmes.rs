@@ -2,25 +2,21 @@
 
 use std::collections::BTreeSet;
 
-use super::authority::{Need, Standing};
-use super::{Ctx, Touched};
+use super::authority::Need;
+use super::{Ctx, Verdict};
 use crate::governance::model::*;
 use crate::governance::state::*;
-use crate::ledger::rules::Refusal;
 
 impl State {
     pub(super) fn programme(
         &mut self,
         ctx: &Ctx,
-        standings: &[Standing],
-        touched: &mut Touched,
         programme: ProgrammeSpec,
         update: bool,
-    ) -> Result<(), Refusal> {
+    ) -> Verdict {
         self.require_all(
             ctx,
             &[Need::Role(Role::HeadOfRegion), Need::Role(Role::Planning)],
-            standings,
         )?;
         self.check_programme(ctx, &programme)?;
         let id = programme.id.to_string();
@@ -55,11 +51,11 @@ impl State {
                 );
             }
         }
-        touched.push(("programme", id));
+        ctx.touch("programme", id);
         Ok(())
     }
 
-    pub(super) fn check_programme(&self, ctx: &Ctx, p: &ProgrammeSpec) -> Result<(), Refusal> {
+    pub(super) fn check_programme(&self, ctx: &Ctx, p: &ProgrammeSpec) -> Verdict {
         let charter = self
             .charter
             .as_ref()
@@ -99,12 +95,12 @@ impl State {
         Ok(())
     }
 
-    pub(super) fn touch_programme(&mut self, programme: &str, index: u64, touched: &mut Touched) {
+    pub(super) fn touch_programme(&mut self, programme: &str, ctx: &Ctx) {
         if let Some(p) = self.programmes.get_mut(programme) {
-            if p.entries.last() != Some(&index) {
-                p.entries.push(index);
+            if p.entries.last() != Some(&ctx.index) {
+                p.entries.push(ctx.index);
             }
-            touched.push(("programme", programme.to_owned()));
+            ctx.touch("programme", programme.to_owned());
         }
     }
 }

@@ -2,11 +2,7 @@
 
 use super::*;
 
-pub(in crate::web) async fn continuity(
-    State(governance): State<Governance>,
-    lang: Lang,
-) -> Result<Html<String>, PageError> {
-    let folded = governance.current().await.or_internal(lang)?;
+pub(in crate::web) async fn continuity(Current(folded): Current, lang: Lang) -> Page {
     let state = &folded.state;
     let report = state.continuity(folded.size, Utc::now());
     let title = |c: &str| {
@@ -66,11 +62,5 @@ pub(in crate::web) async fn continuity(
             }
         }
     };
-    Ok(layout(
-        lang,
-        lang.t("Kesinambungan", "Continuity"),
-        Some(Nav::Continuity),
-        "/kesinambungan",
-        body,
-    ))
+    section(lang, Nav::Continuity, body)
 }

@@ -75,10 +75,9 @@ fn status_bar(lang: Lang, counts: &StatusCounts, total: usize) -> Markup {
 
 pub(in crate::web) async fn home(
     State(ledger): State<Ledger>,
-    State(governance): State<Governance>,
+    Current(folded): Current,
     lang: Lang,
-) -> Result<Html<String>, PageError> {
-    let folded = governance.current().await.or_internal(lang)?;
+) -> Page {
     let state = &folded.state;
     let checkpoint = ledger.latest_checkpoint().await.or_internal(lang)?;
     let size = checkpoint.tree_size;
@@ -154,11 +153,5 @@ pub(in crate::web) async fn home(
             li { a href="/api/openapi.json" { (lang.t("API (OpenAPI)", "API (OpenAPI)")) } }
         }
     };
-    Ok(layout(
-        lang,
-        lang.t("Beranda", "Home"),
-        Some(Nav::Home),
-        "/",
-        body,
-    ))
+    section(lang, Nav::Home, body)
 }

@@ -31,11 +31,10 @@ fn key_holder(state: &GovState, keyid: &str) -> String {
 
 pub(in crate::web) async fn ledger(
     State(ledger): State<Ledger>,
-    State(governance): State<Governance>,
+    Current(folded): Current,
     Query(q): Query<LedgerQuery>,
     lang: Lang,
-) -> Result<Html<String>, PageError> {
-    let folded = governance.current().await.or_internal(lang)?;
+) -> Page {
     let state = &folded.state;
     let size = ledger
         .latest_checkpoint()
@@ -78,21 +77,15 @@ pub(in crate::web) async fn ledger(
             a rel="next" href=(lang.link(&format!("/ledger?before={start}"))) { (lang.t("Entri lebih lama", "Older entries")) " →" }
         }
     };
-    Ok(layout(
-        lang,
-        lang.t("Buku besar", "Ledger"),
-        Some(Nav::Ledger),
-        "/ledger",
-        body,
-    ))
+    section(lang, Nav::Ledger, body)
 }
 
 pub(in crate::web) async fn entry(
     State(ledger): State<Ledger>,
-    State(governance): State<Governance>,
+    Current(folded): Current,
     Path(index): Path<String>,
     lang: Lang,
-) -> Result<Html<String>, PageError> {
+) -> Page {
     let missing = || {
         not_found(
             lang,
@@ -100,7 +93,6 @@ pub(in crate::web) async fn entry(
         )
     };
     let index: u64 = index.parse().map_err(|_| missing())?;
-    let folded = governance.current().await.or_internal(lang)?;
     let state = &folded.state;
     let size = ledger
         .latest_checkpoint()
@@ -163,11 +155,6 @@ pub(in crate::web) async fn entry(
             "prasasti check-proof --vkey ledger.vkey --proof " (index) ".tlog-proof " (index) ".json"
         }
     };
-    Ok(layout(
-        lang,
-        &format!("#{index}"),
-        Some(Nav::Ledger),
-        &format!("/ledger/{index}"),
-        body,
-    ))
+    let (title, path) = (format!("#{index}"), format!("/ledger/{index}"));
+    Ok(layout(lang, &title, Some(Nav::Ledger), &path, body))
 }

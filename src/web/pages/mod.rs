@@ -1,8 +1,11 @@
 //! The pages. Each handler reads the current state (or the log), and
 //! renders it with maud, which escapes every value it prints.
 
-use axum::extract::{Path, Query, State};
+use std::sync::Arc;
+
+use axum::extract::{FromRef, FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -11,11 +14,11 @@ use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
 
 use super::i18n::*;
-use crate::governance::Governance;
 use crate::governance::State as GovState;
 use crate::governance::model::Horizon;
 use crate::governance::state::{Commitment, Signer};
 use crate::governance::views::{MilestoneView, ProgrammeFilter, ProgrammeStatus};
+use crate::governance::{Folded, Governance};
 use crate::ledger::Ledger;
 use crate::ledger::entry::Entry;
 use crate::tlog::hash::leaf_hash;
@@ -59,8 +62,48 @@ enum Nav {
     Verify,
 }
 
+impl Nav {
+    /// The section's own page: its title and address.
+    fn page(self, lang: Lang) -> (&'static str, &'static str) {
+        match self {
+            Nav::Home => (lang.t("Beranda", "Home"), "/"),
+            Nav::Programmes => (lang.t("Program", "Programmes"), "/program"),
+            Nav::Continuity => (lang.t("Kesinambungan", "Continuity"), "/kesinambungan"),
+            Nav::Ledger => (lang.t("Buku besar", "Ledger"), "/ledger"),
+            Nav::Verify => (lang.t("Verifikasi", "Verify"), "/verifikasi"),
+        }
+    }
+}
+
 /// A page that could not be made.
 pub(super) struct PageError(StatusCode, Lang, String);
+
+/// What a page handler returns.
+type Page = Result<Html<String>, PageError>;
+
+/// The current governance state, read for a page; failing to read it
+/// is the 500 page.
+pub(super) struct Current(Arc<Folded>);
+
+impl<S> FromRequestParts<S> for Current
+where
+    Governance: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, PageError> {
+        let Ok(lang) = Lang::from_request_parts(parts, state).await;
+        let governance = Governance::from_ref(state);
+        governance.current().await.map(Current).or_internal(lang)
+    }
+}
+
+/// A section's own page (the ones in the navigation).
+fn section(lang: Lang, nav: Nav, body: Markup) -> Page {
+    let (title, path) = nav.page(lang);
+    Ok(layout(lang, title, Some(nav), path, body))
+}
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {

@@ -3,11 +3,10 @@
 use super::*;
 
 pub(in crate::web) async fn programmes(
-    State(governance): State<Governance>,
+    Current(folded): Current,
     Query(q): Query<ProgrammeQuery>,
     lang: Lang,
-) -> Result<Html<String>, PageError> {
-    let folded = governance.current().await.or_internal(lang)?;
+) -> Page {
     let state = &folded.state;
     let nonempty = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
     let filter = ProgrammeFilter {
@@ -89,13 +88,7 @@ pub(in crate::web) async fn programmes(
             }
         }
     };
-    Ok(layout(
-        lang,
-        lang.t("Program", "Programmes"),
-        Some(Nav::Programmes),
-        "/program",
-        body,
-    ))
+    section(lang, Nav::Programmes, body)
 }
 
 fn commitment_section(
@@ -182,11 +175,10 @@ fn action_text(lang: Lang, a: crate::governance::state::CommitmentAction) -> &'s
 }
 
 pub(in crate::web) async fn programme(
-    State(governance): State<Governance>,
+    Current(folded): Current,
     Path(id): Path<String>,
     lang: Lang,
-) -> Result<Html<String>, PageError> {
-    let folded = governance.current().await.or_internal(lang)?;
+) -> Page {
     let state = &folded.state;
     let view = state.programme_view(&id, Utc::now()).ok_or_else(|| {
         not_found(
@@ -230,13 +222,8 @@ pub(in crate::web) async fn programme(
         p { a href=(format!("/program/{id}/feed.atom")) { (lang.t("Umpan Atom program ini", "Atom feed of this programme")) } }
         p { @for i in &p.entries { (entry_link(lang, *i)) " " } }
     };
-    Ok(layout(
-        lang,
-        p.spec.title.as_str(),
-        Some(Nav::Programmes),
-        &format!("/program/{id}"),
-        body,
-    ))
+    let (title, path) = (p.spec.title.as_str(), format!("/program/{id}"));
+    Ok(layout(lang, title, Some(Nav::Programmes), &path, body))
 }
 
 /// The programme's story across the heads' terms: one band per

@@ -11,7 +11,7 @@ pub(in crate::web) async fn verification(
     State(ledger): State<Ledger>,
     Query(q): Query<VerifyQuery>,
     lang: Lang,
-) -> Result<Html<String>, PageError> {
+) -> Page {
     let vkey = ledger.verifier().to_vkey_string();
     let steps = [
         ("checkpoint", lang.t(
@@ -110,11 +110,5 @@ pub(in crate::web) async fn verification(
         pre { "echo '" (vkey) "' > ledger.vkey\nprasasti verify --server <URL> --vkey ledger.vkey" }
         script src="/static/verify.js" {}
     };
-    Ok(layout(
-        lang,
-        lang.t("Verifikasi", "Verify"),
-        Some(Nav::Verify),
-        "/verifikasi",
-        body,
-    ))
+    section(lang, Nav::Verify, body)
 }
