@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{FromRef, FromRequestParts, State};
+use axum::http::request::Parts;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -54,12 +55,25 @@ struct StateParams {
     tree_size: Option<u64>,
 }
 
-async fn current(governance: &Governance) -> Result<Arc<Folded>, ApiError> {
-    Ok(governance.current().await?)
+/// The current governance state, read for a request.
+struct Current(Arc<Folded>);
+
+impl<S> FromRequestParts<S> for Current
+where
+    Governance: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(_: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Ok(Current(Governance::from_ref(state).current().await?))
+    }
 }
 
-fn missing(what: &str, id: &str) -> ApiError {
-    ApiError::not_found("not_found", format!("there is no {what} {id:?}"))
+/// The view of the object `id` of kind `what`, or `404 not_found`.
+fn found<T>(what: &str, id: &str, view: Option<T>) -> Result<Json<T>, ApiError> {
+    view.map(Json)
+        .ok_or_else(|| ApiError::not_found("not_found", format!("there is no {what} {id:?}")))
 }
 
 /// The state hash at a tree size; `prasasti verify` recomputes it.
@@ -104,12 +118,9 @@ async fn state_hash(
     tag = "governance",
     responses((status = 200, body = Charter), (status = 404, body = ErrorBody))
 )]
-async fn charter(State(governance): State<Governance>) -> Result<Json<Charter>, ApiError> {
-    current(&governance)
-        .await?
-        .state
-        .charter
-        .clone()
+async fn charter(Current(now): Current) -> Result<Json<Charter>, ApiError> {
+    let charter = now.state.charter.clone();
+    charter
         .map(Json)
         .ok_or_else(|| ApiError::not_found("not_found", "the ledger has no genesis yet"))
 }
@@ -123,12 +134,10 @@ async fn charter(State(governance): State<Governance>) -> Result<Json<Charter>, 
     responses((status = 200, body = ProgrammePage), (status = 400, body = ErrorBody))
 )]
 async fn programmes(
-    State(governance): State<Governance>,
+    Current(now): Current,
     ApiQuery(filter): ApiQuery<ProgrammeFilter>,
 ) -> Result<Json<ProgrammePage>, ApiError> {
-    Ok(Json(
-        current(&governance).await?.state.programme_page(&filter),
-    ))
+    Ok(Json(now.state.programme_page(&filter)))
 }
 
 /// A programme with its commitments, milestones, audit notes and entries.
@@ -140,15 +149,10 @@ async fn programmes(
     responses((status = 200, body = ProgrammeView), (status = 404, body = ErrorBody))
 )]
 async fn programme(
-    State(governance): State<Governance>,
+    Current(now): Current,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ProgrammeView>, ApiError> {
-    current(&governance)
-        .await?
-        .state
-        .programme_view(&id, Utc::now())
-        .map(Json)
-        .ok_or_else(|| missing("programme", &id))
+    found("programme", &id, now.state.programme_view(&id, Utc::now()))
 }
 
 /// A commitment with its versions, history and milestones.
@@ -160,15 +164,14 @@ async fn programme(
     responses((status = 200, body = CommitmentView), (status = 404, body = ErrorBody))
 )]
 async fn commitment(
-    State(governance): State<Governance>,
+    Current(now): Current,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<CommitmentView>, ApiError> {
-    current(&governance)
-        .await?
-        .state
-        .commitment_view(&id, Utc::now())
-        .map(Json)
-        .ok_or_else(|| missing("commitment", &id))
+    found(
+        "commitment",
+        &id,
+        now.state.commitment_view(&id, Utc::now()),
+    )
 }
 
 /// A milestone with its reports and approvals.
@@ -180,15 +183,10 @@ async fn commitment(
     responses((status = 200, body = MilestoneView), (status = 404, body = ErrorBody))
 )]
 async fn milestone(
-    State(governance): State<Governance>,
+    Current(now): Current,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<MilestoneView>, ApiError> {
-    current(&governance)
-        .await?
-        .state
-        .milestone_view(&id, Utc::now())
-        .map(Json)
-        .ok_or_else(|| missing("milestone", &id))
+    found("milestone", &id, now.state.milestone_view(&id, Utc::now()))
 }
 
 /// Every office with its holders.
@@ -198,14 +196,12 @@ async fn milestone(
     tag = "governance",
     responses((status = 200, body = Vec<OfficeView>))
 )]
-async fn offices(State(governance): State<Governance>) -> Result<Json<Vec<OfficeView>>, ApiError> {
-    let folded = current(&governance).await?;
-    let now = Utc::now();
-    let mut list: Vec<OfficeView> = folded
-        .state
+async fn offices(Current(folded): Current) -> Result<Json<Vec<OfficeView>>, ApiError> {
+    let (state, now) = (&folded.state, Utc::now());
+    let mut list: Vec<OfficeView> = state
         .offices
         .keys()
-        .filter_map(|id| folded.state.office_view(id, now))
+        .filter_map(|id| state.office_view(id, now))
         .collect();
     list.sort_by_key(|o| o.office.established.entry);
     Ok(Json(list))
@@ -220,15 +216,10 @@ async fn offices(State(governance): State<Governance>) -> Result<Json<Vec<Office
     responses((status = 200, body = OfficeView), (status = 404, body = ErrorBody))
 )]
 async fn office(
-    State(governance): State<Governance>,
+    Current(now): Current,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<OfficeView>, ApiError> {
-    current(&governance)
-        .await?
-        .state
-        .office_view(&id, Utc::now())
-        .map(Json)
-        .ok_or_else(|| missing("office", &id))
+    found("office", &id, now.state.office_view(&id, Utc::now()))
 }
 
 /// A mandate with its keys.
@@ -240,15 +231,10 @@ async fn office(
     responses((status = 200, body = MandateView), (status = 404, body = ErrorBody))
 )]
 async fn mandate(
-    State(governance): State<Governance>,
+    Current(now): Current,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<MandateView>, ApiError> {
-    current(&governance)
-        .await?
-        .state
-        .mandate_view(&id, Utc::now())
-        .map(Json)
-        .ok_or_else(|| missing("mandate", &id))
+    found("mandate", &id, now.state.mandate_view(&id, Utc::now()))
 }
 
 /// A key, its mandates and its revocation.
@@ -260,15 +246,10 @@ async fn mandate(
     responses((status = 200, body = KeyView), (status = 404, body = ErrorBody))
 )]
 async fn key(
-    State(governance): State<Governance>,
+    Current(now): Current,
     ApiPath(keyid): ApiPath<String>,
 ) -> Result<Json<KeyView>, ApiError> {
-    current(&governance)
-        .await?
-        .state
-        .key_view(&keyid)
-        .map(Json)
-        .ok_or_else(|| missing("key", &keyid))
+    found("key", &keyid, now.state.key_view(&keyid))
 }
 
 /// The continuity report: each head-of-region term and what it did with
@@ -279,7 +260,6 @@ async fn key(
     tag = "governance",
     responses((status = 200, body = Continuity))
 )]
-async fn continuity(State(governance): State<Governance>) -> Result<Json<Continuity>, ApiError> {
-    let folded = current(&governance).await?;
+async fn continuity(Current(folded): Current) -> Result<Json<Continuity>, ApiError> {
     Ok(Json(folded.state.continuity(folded.size, Utc::now())))
 }
