@@ -13,6 +13,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod desk;
 pub mod governance;
 pub mod ledger;
 pub mod server;

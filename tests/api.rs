@@ -600,7 +600,7 @@ async fn openapi_document_is_pinned() {
 fn limited(limits: prasasti::server::Limits) -> prasasti::server::ServerConfig {
     prasasti::server::ServerConfig {
         limits,
-        public_url: None,
+        ..Default::default()
     }
 }
 

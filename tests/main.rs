@@ -10,6 +10,7 @@ mod api;
 mod browser;
 mod cli;
 mod conformance;
+mod desk;
 mod fuzz_corpus;
 mod go_verifier;
 mod governance;

@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_log;
 mod m20261128_000002_governance;
 mod m20261128_000003_insert_guards;
+mod m20261128_000004_drafts;
 
 /// Every migration, oldest first.
 ///
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_log::Migration),
             Box::new(m20261128_000002_governance::Migration),
             Box::new(m20261128_000003_insert_guards::Migration),
+            Box::new(m20261128_000004_drafts::Migration),
         ]
     }
 }

@@ -75,6 +75,26 @@ impl ApiError {
         error
     }
 
+    /// The same error with structured details.
+    pub fn with_details(mut self, details: Option<serde_json::Value>) -> ApiError {
+        self.details = details;
+        self
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The body's error part.
+    pub fn detail(&self) -> ErrorDetail {
+        ErrorDetail {
+            code: self.code.to_owned(),
+            message: self.message.clone(),
+            details: self.details.clone(),
+        }
+    }
+
     /// 400 with the given code.
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, code, message)

@@ -4,6 +4,7 @@
 //! generated from this code. The server serves these
 //! routes beside the site's.
 
+mod drafts;
 pub mod error;
 mod extract;
 mod governance;
@@ -14,6 +15,7 @@ use axum::extract::FromRef;
 use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::desk::Desk;
 use crate::governance::Governance;
 use crate::ledger::Ledger;
 
@@ -39,10 +41,12 @@ where
     S: Clone + Send + Sync + 'static,
     Ledger: FromRef<S>,
     Governance: FromRef<S>,
+    Desk: FromRef<S>,
 {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(routes::routes())
         .merge(governance::routes())
+        .merge(drafts::routes())
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     let spec = published_document(&doc);

@@ -201,6 +201,31 @@ async fn submit_entry(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let envelope = read_envelope(&ledger, &headers, body).await?;
+    let appended: Appended = ledger.submit(envelope).await?;
+    let status = if appended.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let response = SubmitResponse {
+        index: appended.index,
+        leaf_hash: appended.leaf_hash.to_base64(),
+        entry: entry_json(&appended.entry)?,
+        tree_size: appended.tree_size,
+        checkpoint: appended.checkpoint,
+        inclusion_proof: b64(&appended.inclusion_proof),
+    };
+    Ok((status, Json(response)).into_response())
+}
+
+/// Reads and checks a posted envelope: JSON, within the size limit, every
+/// signature valid (checked on the blocking pool).
+pub(super) async fn read_envelope(
+    ledger: &Ledger,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<VerifiedEnvelope, ApiError> {
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -231,24 +256,10 @@ async fn submit_entry(
     // Checking signatures is the heaviest work of a request: keep it off the
     // async workers, so the appender and other requests are not queued
     // behind it.
-    let envelope = tokio::task::spawn_blocking(move || VerifiedEnvelope::from_json(&body, &origin))
+    tokio::task::spawn_blocking(move || VerifiedEnvelope::from_json(&body, &origin))
         .await
-        .map_err(ApiError::internal)??;
-    let appended: Appended = ledger.submit(envelope).await?;
-    let status = if appended.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    let response = SubmitResponse {
-        index: appended.index,
-        leaf_hash: appended.leaf_hash.to_base64(),
-        entry: entry_json(&appended.entry)?,
-        tree_size: appended.tree_size,
-        checkpoint: appended.checkpoint,
-        inclusion_proof: b64(&appended.inclusion_proof),
-    };
-    Ok((status, Json(response)).into_response())
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::from)
 }
 
 /// List entries, in index order.

@@ -161,6 +161,10 @@ pub enum Command {
         /// worth may come at once); 0 turns the budget off.
         #[arg(long, default_value_t = crate::server::limits::SUBMISSIONS_PER_MINUTE)]
         submissions_per_minute: u32,
+        /// Days a draft at the signing desk waits for its co-signatures
+        /// before it expires.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3650))]
+        draft_days: u64,
     },
     /// Write the demonstration ledger (Kabupaten Karanganyar, fictional
     /// people, public demo keys) into an empty database.
@@ -274,6 +278,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             rebuild_projection,
             public_url,
             submissions_per_minute,
+            draft_days,
         } => {
             if let Some(url) = &public_url
                 && !(url.starts_with("https://") || url.starts_with("http://"))
@@ -283,14 +288,18 @@ pub async fn run(cli: Cli) -> Result<()> {
                 );
             }
             let signer = ledger_key(&keys.dir, init, origin.as_deref())?;
-            let mut app = open_app(&database.url, signer, rebuild_projection).await?;
-            app.config = std::sync::Arc::new(crate::server::ServerConfig {
+            let config = crate::server::ServerConfig {
                 limits: crate::server::Limits {
                     submissions_per_minute,
                     ..Default::default()
                 },
                 public_url,
-            });
+                desk: crate::desk::DeskLimits {
+                    draft_lifetime: std::time::Duration::from_secs(draft_days * 24 * 3600),
+                    ..Default::default()
+                },
+            };
+            let app = open_app(&database.url, signer, rebuild_projection, config).await?;
             serve(&listen, &database.url, app, demo).await
         }
         Command::Demo {

@@ -34,6 +34,7 @@ pub(super) async fn open_app(
     database: &str,
     signer: crate::tlog::note::NoteSigner,
     rebuild_projection: bool,
+    config: crate::server::ServerConfig,
 ) -> Result<AppState> {
     let store = Store::connect(database)
         .await
@@ -44,7 +45,7 @@ pub(super) async fn open_app(
     let ledger = crate::ledger::Ledger::open_with_rules(store, signer, Some(governance.rules()))
         .await
         .context("opening the ledger")?;
-    Ok(AppState::new(ledger, governance))
+    Ok(AppState::with_config(ledger, governance, config))
 }
 
 pub(super) async fn write_demo(app: &AppState) -> Result<()> {
@@ -61,7 +62,7 @@ pub(super) async fn write_demo(app: &AppState) -> Result<()> {
 
 pub(super) async fn demo(database: &str, keys_dir: &Path, origin: Option<&str>) -> Result<()> {
     let signer = ledger_key(keys_dir, origin.is_some(), origin)?;
-    let app = open_app(database, signer, false).await?;
+    let app = open_app(database, signer, false, Default::default()).await?;
     if app.ledger.latest_checkpoint().await?.tree_size > 0 {
         bail!(
             "{} already holds a ledger; the demonstration goes into an empty database only",

@@ -30,6 +30,7 @@ pub mod views;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use self::apply::Assessment;
 use crate::ledger::entry::Entry;
 use crate::ledger::rules::{BatchFold, BoxFuture, Fold, Refusal, Rules};
 use crate::ledger::statement::VerifiedEnvelope;
@@ -388,6 +389,18 @@ impl Governance {
         let folded = fold.into_folded();
         self.shared.install(folded.clone());
         Ok(Arc::new(folded))
+    }
+
+    /// How the rules would judge `entry` against the current state, with
+    /// what it lacks; a refusal no signature can mend is
+    /// [`LedgerError::Refused`]. Nothing changes.
+    pub async fn assess(
+        &self,
+        entry: &Entry,
+        envelope: &VerifiedEnvelope,
+    ) -> Result<Assessment, LedgerError> {
+        let folded = self.current().await?;
+        Ok(folded.state.assess(entry, envelope)?)
     }
 
     /// Folds the stored entries after `fold` up to `size`, a chunk at a time

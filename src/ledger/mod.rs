@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
+use self::entry::Entry;
 use self::rules::{Refusal, Rules};
 use self::statement::{Envelope, VerifiedEnvelope};
 use crate::store::{Store, StoreError, StoredCheckpoint};
@@ -89,6 +90,16 @@ pub struct Appended {
     pub inclusion_proof: Vec<Hash>,
     /// False when the identical envelope was already in the log.
     pub created: bool,
+}
+
+/// What appending an envelope now would meet, short of the rules above
+/// the log: see [`Ledger::prospect`].
+#[derive(Debug)]
+pub enum Prospect {
+    /// The identical envelope is already this entry.
+    InLog(u64),
+    /// It would become this entry, if the rules above the log accept it.
+    Next(Entry),
 }
 
 /// A ledger: one log, its key and its database.
@@ -177,6 +188,45 @@ impl Ledger {
             .await
             .map_err(|_| LedgerError::Closed)?;
         rx.await.map_err(|_| LedgerError::Closed)?
+    }
+
+    /// What appending `envelope` now would meet before the rules above the
+    /// log judge it: the entry it is already (an identical envelope), a
+    /// conflict, a genesis without the operator's consent, or the entry it
+    /// would become. Nothing is written.
+    pub async fn prospect(&self, envelope: &VerifiedEnvelope) -> Result<Prospect, LedgerError> {
+        let store = &self.inner.store;
+        if let Some(stored) = store.entry_by_statement(envelope.statement_id()).await? {
+            if stored.digest == envelope.digest() {
+                return Ok(Prospect::InLog(stored.index));
+            }
+            return Err(LedgerError::Conflict {
+                id: envelope.statement_id().to_owned(),
+                index: stored.index,
+            });
+        }
+        let head = store.head().await?;
+        let index = head.as_ref().map_or(0, |h| h.size);
+        if index == 0
+            && !envelope
+                .signers()
+                .contains(self.inner.verifier.verifying_key())
+        {
+            return Err(LedgerError::GenesisWithoutLedgerSignature {
+                keyid: statement::keyid_of(self.inner.verifier.verifying_key()),
+            });
+        }
+        let now = chrono::Utc::now();
+        let last = head
+            .as_ref()
+            .and_then(|h| entry::parse_time(&h.last_recorded_at));
+        Ok(Prospect::Next(Entry {
+            v: entry::ENTRY_VERSION,
+            index,
+            prev: head.map_or(Hash::ZERO, |h| h.last_leaf),
+            recorded_at: entry::RecordedAt::new(last.map_or(now, |l| l.max(now))),
+            envelope: envelope.envelope().clone(),
+        }))
     }
 
     /// The newest signed checkpoint.

@@ -12,6 +12,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use tokio::net::TcpListener;
 
+use crate::desk::{Desk, DeskLimits};
 use crate::governance::Governance;
 use crate::ledger::Ledger;
 
@@ -25,6 +26,8 @@ pub struct AppState {
     pub ledger: Ledger,
     /// The governance rules and state.
     pub governance: Governance,
+    /// Drafts at the signing desk.
+    pub desk: Desk,
     /// How the server is set up.
     pub config: Arc<ServerConfig>,
 }
@@ -38,6 +41,7 @@ impl AppState {
     /// The application with `config`.
     pub fn with_config(ledger: Ledger, governance: Governance, config: ServerConfig) -> AppState {
         AppState {
+            desk: Desk::new(ledger.clone(), governance.clone(), config.desk.clone()),
             ledger,
             governance,
             config: Arc::new(config),
@@ -55,6 +59,8 @@ pub struct ServerConfig {
     /// from it, never from a request's `Host` header. Without it, links
     /// are relative to the site's root.
     pub public_url: Option<String>,
+    /// The signing desk's limits.
+    pub desk: DeskLimits,
 }
 
 impl axum::extract::FromRef<AppState> for Ledger {
@@ -66,6 +72,12 @@ impl axum::extract::FromRef<AppState> for Ledger {
 impl axum::extract::FromRef<AppState> for Governance {
     fn from_ref(state: &AppState) -> Governance {
         state.governance.clone()
+    }
+}
+
+impl axum::extract::FromRef<AppState> for Desk {
+    fn from_ref(state: &AppState) -> Desk {
+        state.desk.clone()
     }
 }
 

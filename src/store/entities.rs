@@ -152,3 +152,49 @@ pub mod governance_head {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// `drafts`: statements waiting for co-signatures (not part of the log).
+pub mod draft {
+    use sea_orm::entity::prelude::*;
+
+    /// One draft.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "drafts")]
+    pub struct Model {
+        /// Random id, 32 hex digits.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        /// The statement's `id`.
+        pub statement_id: String,
+        /// The statement's `type`.
+        pub statement_type: String,
+        /// Base64 of the statement's canonical bytes (the DSSE payload).
+        pub payload: String,
+        /// JSON array of the DSSE signatures so far.
+        pub signatures: String,
+        /// Keyid of the signer who opened it.
+        pub created_by: String,
+        /// JSON array of what it still lacks.
+        pub missing: String,
+        /// The office ids it concerns, each between spaces (" a b ").
+        pub offices: String,
+        /// pending, submitted, expired or withdrawn.
+        pub status: String,
+        /// The ledger entry, once submitted.
+        pub entry_index: Option<i64>,
+        /// When it was opened (RFC 3339).
+        pub created_at: String,
+        /// When it expires unless submitted (RFC 3339).
+        pub expires_at: String,
+        /// When it last changed (RFC 3339).
+        pub updated_at: String,
+        /// Bumped by every change: a change names the version it read.
+        pub version: i64,
+    }
+
+    /// No relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

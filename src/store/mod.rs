@@ -3,9 +3,11 @@
 //! what goes into a row is decided by [`crate::ledger`].
 
 mod append;
+mod drafts;
 pub mod entities;
 
 pub use self::append::AppendTx;
+pub use self::drafts::{DraftFilter, DraftRow};
 
 use std::collections::HashMap;
 use std::str::FromStr;

@@ -169,7 +169,7 @@ pub fn test_config() -> prasasti::server::ServerConfig {
             submissions_per_minute: 0,
             ..Default::default()
         },
-        public_url: None,
+        ..Default::default()
     }
 }
 
@@ -243,20 +243,9 @@ impl TestApp {
     }
 
     async fn serve(db: TestDb, state: AppState) -> TestApp {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("address"));
-        let (tx, rx) = oneshot::channel::<()>();
         let ledger = state.ledger.clone();
         let governance = state.governance.clone();
-        tokio::spawn(async move {
-            prasasti::serve(listener, state, async {
-                let _ = rx.await;
-            })
-            .await
-            .expect("serve");
-        });
+        let (base, tx) = serve_state(state).await;
         TestApp {
             base,
             ledger,
@@ -362,4 +351,57 @@ pub fn output_dir(test: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(test);
     std::fs::create_dir_all(&dir).expect("output dir");
     dir
+}
+
+impl TestApp {
+    /// Posts JSON (bytes) to `path`; the status and the JSON answer.
+    pub async fn post_to(&self, path: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
+        post_to(&self.client, &self.base, path, body).await
+    }
+}
+
+/// Posts JSON (bytes) to `base` + `path`; the status and the JSON answer.
+pub async fn post_to(
+    client: &reqwest::Client,
+    base: &str,
+    path: &str,
+    body: impl Into<reqwest::Body>,
+) -> (u16, Value) {
+    let response = client
+        .post(format!("{base}{path}"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Another server on the same database, as after a restart or beside the
+/// first (several servers on one PostgreSQL): its address, and the sender
+/// that stops it.
+pub async fn another_server(
+    db: &TestDb,
+    config: prasasti::server::ServerConfig,
+) -> (String, oneshot::Sender<()>) {
+    serve_state(open_app_with(db, config).await).await
+}
+
+/// Serves `state` on a random local port: its address, and the sender that
+/// stops it.
+async fn serve_state(state: AppState) -> (String, oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        prasasti::serve(listener, state, async {
+            let _ = rx.await;
+        })
+        .await
+        .expect("serve");
+    });
+    (base, tx)
 }

@@ -59,8 +59,9 @@ impl Standing {
 }
 
 /// What a statement needs its signatures to prove.
-#[derive(Clone, Debug)]
-pub(super) enum Need {
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Need {
     /// The registrar threshold.
     Registrars,
     /// A holder of this office.
@@ -69,6 +70,16 @@ pub(super) enum Need {
     Role(Role),
     /// A signature by this very key.
     Key(String),
+}
+
+/// What an entry still lacks: a signature meeting one of `any_of`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Missing {
+    /// In words: "the holder of Dinas Komunikasi dan Informatika (diskominfo)".
+    pub needed: String,
+    /// The needs any one of which a further signature could meet (empty
+    /// when the rules name what is needed only in words).
+    pub any_of: Vec<Need>,
 }
 
 /// Western Indonesian Time, UTC+7: the time zone before a genesis names one.
@@ -133,6 +144,30 @@ impl State {
         self.offices_with_role(Role::HeadOfRegion)
             .into_iter()
             .find_map(|o| self.active_mandate(&o.spec.id.to_string(), time))
+    }
+
+    /// The offices whose holders at `time` could meet one of `needs`, and
+    /// `registrars` for the registrar threshold: whose desks a draft
+    /// lacking them waits at.
+    pub fn offices_meeting(&self, needs: &[Need], time: DateTime<Utc>) -> Vec<String> {
+        let mut offices = Vec::new();
+        for need in needs {
+            match need {
+                Need::Registrars => offices.push("registrars".to_owned()),
+                Need::Office(office) => offices.push(office.clone()),
+                Need::Role(role) => offices.extend(
+                    self.offices_with_role(*role)
+                        .into_iter()
+                        .map(|o| o.spec.id.to_string()),
+                ),
+                Need::Key(key) => offices.extend(
+                    self.standings(std::slice::from_ref(key), time)
+                        .into_iter()
+                        .flat_map(|s| s.offices.into_iter().map(|(o, _)| o)),
+                ),
+            }
+        }
+        offices
     }
 
     /// What each key proves at `time`.
@@ -275,10 +310,16 @@ impl State {
     /// who is also Plh Bupati) signs for one of them only.
     pub(super) fn require_all(&self, ctx: &Ctx, needs: &[Need]) -> Verdict {
         let standings = &ctx.standings;
+        let mut unmet = false;
         for need in needs {
             if !self.satisfied(need, standings) {
-                return Err(self.unauthorized(ctx, self.describe_need(need)));
+                self.lacking(ctx, std::slice::from_ref(need), " or ")?;
+                unmet = true;
             }
+        }
+        if unmet {
+            // Different persons are judged once every need is met.
+            return Ok(());
         }
         let duties = self.duties(needs);
         if duties.len() < 2 {
@@ -352,11 +393,28 @@ impl State {
         if needs.iter().any(|n| self.satisfied(n, &ctx.standings)) {
             return Ok(());
         }
-        let needed = needs
+        self.lacking(ctx, needs, " or ")
+    }
+
+    /// No signature meets any of `needs`: a refusal, or, when the entry is
+    /// only being assessed, one more thing it is missing.
+    fn lacking(&self, ctx: &Ctx, needs: &[Need], joined: &str) -> Verdict {
+        let mut needed = needs
             .iter()
             .map(|n| self.describe_need(n))
             .collect::<Vec<_>>()
-            .join(" or ");
+            .join(joined);
+        if needs == [Need::Registrars] {
+            let signed = ctx.standings.iter().filter(|s| s.registrar).count();
+            needed = format!("{needed} ({signed} so far)");
+        }
+        if let Some(missing) = &ctx.missing {
+            missing.borrow_mut().push(Missing {
+                needed,
+                any_of: needs.to_vec(),
+            });
+            return Ok(());
+        }
         Err(self.unauthorized(ctx, needed))
     }
 }

@@ -21,7 +21,7 @@ use std::cell::RefCell;
 use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::json;
 
-pub use self::authority::Standing;
+pub use self::authority::{Missing, Need, Standing};
 use super::model::*;
 use super::state::*;
 use crate::ledger::entry::Entry;
@@ -38,6 +38,23 @@ pub type Touched = Vec<(&'static str, String)>;
 /// What a rule says of an entry: nothing to object to, or the refusal.
 type Verdict = Result<(), Refusal>;
 
+/// How the rules judge an entry: see [`State::assess`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Assessment {
+    /// Appending it would be accepted.
+    Acceptable,
+    /// Its signatures lack authority.
+    Lacking {
+        /// The refusal an append would meet now.
+        refusal: Refusal,
+        /// Each need no signature meets yet.
+        missing: Vec<Missing>,
+        /// A refusal that would follow even with those signatures: the
+        /// statement itself must change.
+        then: Option<Refusal>,
+    },
+}
+
 /// The facts of one entry the rules look at, and what it changed so far.
 struct Ctx {
     index: u64,
@@ -49,6 +66,9 @@ struct Ctx {
     /// What each signing key proves at the entry's time.
     standings: Vec<Standing>,
     touched: RefCell<Touched>,
+    /// When the entry is only assessed (a draft): the needs no signature
+    /// meets, collected instead of refused.
+    missing: Option<RefCell<Vec<Missing>>>,
 }
 
 impl Ctx {
@@ -95,6 +115,50 @@ impl State {
         entry: &Entry,
         envelope: &VerifiedEnvelope,
     ) -> Result<Touched, Refusal> {
+        self.judge(entry, envelope, None)
+    }
+
+    /// How the rules judge an entry, with what it lacks when only
+    /// signatures are wanting: the same rules as [`apply`](Self::apply),
+    /// on a copy of the state. A refusal no signature can mend is the error.
+    pub fn assess(
+        &self,
+        entry: &Entry,
+        envelope: &VerifiedEnvelope,
+    ) -> Result<Assessment, Refusal> {
+        let refusal = match self.clone().judge(entry, envelope, None) {
+            Ok(_) => return Ok(Assessment::Acceptable),
+            Err(refusal) if refusal.kind == RefusalKind::Invalid => return Err(refusal),
+            Err(refusal) => refusal,
+        };
+        // Again, noting each unmet need instead of stopping at the first.
+        let noted = RefCell::default();
+        let then = self.clone().judge(entry, envelope, Some(&noted)).err();
+        let mut missing = noted.into_inner();
+        let then = match then {
+            Some(r) if r.kind == RefusalKind::Unauthorized => {
+                let needed = r.details.get("needed").and_then(|n| n.as_str());
+                missing.push(Missing {
+                    needed: needed.map_or_else(|| r.message.clone(), str::to_owned),
+                    any_of: Vec::new(),
+                });
+                None
+            }
+            other => other,
+        };
+        Ok(Assessment::Lacking {
+            refusal,
+            missing,
+            then,
+        })
+    }
+
+    fn judge(
+        &mut self,
+        entry: &Entry,
+        envelope: &VerifiedEnvelope,
+        missing: Option<&RefCell<Vec<Missing>>>,
+    ) -> Result<Touched, Refusal> {
         let time = entry.recorded_at.instant();
         let signers: Vec<String> = envelope.signers().iter().map(keyid_of).collect();
         let ctx = Ctx {
@@ -109,6 +173,7 @@ impl State {
             standings: self.standings(&signers, time),
             signers,
             touched: RefCell::default(),
+            missing: missing.map(|_| RefCell::default()),
         };
         let statement = Statement::parse(envelope.statement_type(), envelope.statement())
             .map_err(|e| ctx.invalid(&e.field, e.problem))?;
@@ -122,7 +187,11 @@ impl State {
         if entry.index != 0 && is_genesis {
             return Err(ctx.invalid("type", "the ledger already has its genesis (entry 0)"));
         }
-        self.dispatch(&ctx, statement)?;
+        let verdict = self.dispatch(&ctx, statement);
+        if let (Some(out), Some(found)) = (missing, ctx.missing) {
+            out.borrow_mut().extend(found.into_inner());
+        }
+        verdict?;
         Ok(ctx.touched.into_inner())
     }
 
