@@ -1,5 +1,5 @@
 //! Handlers of the signing desk: the dry run and the drafts officials
-//! co-sign before a statement goes on the ledger (docs/FORMAT.md §8).
+//! co-sign before a statement goes on the ledger (docs/FORMAT.md §9).
 
 use axum::Json;
 use axum::body::Bytes;
@@ -277,7 +277,7 @@ async fn sign_draft(
 }
 
 /// Withdraw a pending draft, signed by one of its signers over the
-/// withdrawal message (docs/FORMAT.md §8).
+/// withdrawal message (docs/FORMAT.md §9).
 #[utoipa::path(
     post,
     path = "/api/v1/drafts/{id}/withdraw",

@@ -1,4 +1,4 @@
-//! Why the desk refuses: each refusal has a stable code (docs/FORMAT.md §8).
+//! Why the desk refuses: each refusal has a stable code (docs/FORMAT.md §9).
 
 use super::DraftStatus;
 use crate::governance::apply::Missing;

@@ -38,7 +38,7 @@ pub const DEFAULT_DRAFT_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600)
 pub const DEFAULT_PENDING_PER_KEY: u64 = 50;
 /// The most drafts one listing returns.
 pub const MAX_LISTED: u64 = 200;
-/// The DSSE payload type of a draft's withdrawal (docs/FORMAT.md §8).
+/// The DSSE payload type of a draft's withdrawal (docs/FORMAT.md §9).
 pub const WITHDRAWAL_PAYLOAD_TYPE: &str = "application/vnd.prasasti.draft-withdrawal";
 
 /// The desk's limits.
@@ -349,7 +349,7 @@ impl Desk {
     }
 
     /// Withdraws a pending draft. `signature` is by one of its signers over
-    /// the withdrawal message of docs/FORMAT.md §8.
+    /// the withdrawal message of docs/FORMAT.md §9.
     pub async fn withdraw(
         &self,
         id: &str,
