@@ -27,7 +27,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 /// A chromedriver process and one browser session in it.
-struct Browser {
+pub(crate) struct Browser {
     driver: Child,
     base: String,
     session: String,
@@ -35,7 +35,7 @@ struct Browser {
 }
 
 impl Browser {
-    async fn start() -> Option<Browser> {
+    pub(crate) async fn start() -> Option<Browser> {
         let present =
             std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists();
         if !present {
@@ -109,12 +109,12 @@ impl Browser {
         answer["value"].clone()
     }
 
-    async fn open(&self, url: &str) {
+    pub(crate) async fn open(&self, url: &str) {
         self.command(reqwest::Method::POST, "/url", Some(json!({"url": url})))
             .await;
     }
 
-    async fn script(&self, script: &str) -> Value {
+    pub(crate) async fn script(&self, script: &str) -> Value {
         self.command(
             reqwest::Method::POST,
             "/execute/sync",
@@ -123,7 +123,56 @@ impl Browser {
         .await
     }
 
-    async fn screenshot(&self, name: &str) {
+    /// Runs an asynchronous script: it ends by calling
+    /// `arguments[arguments.length - 1]` with its answer.
+    pub(crate) async fn script_async(&self, script: &str) -> Value {
+        self.command(
+            reqwest::Method::POST,
+            "/execute/async",
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
+    }
+
+    /// Picks `path` in the file input matching `selector`.
+    pub(crate) async fn upload(&self, selector: &str, path: &std::path::Path) {
+        let element = self
+            .command(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({"using": "css selector", "value": selector})),
+            )
+            .await;
+        let id = element
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .expect("element id")
+            .to_owned();
+        self.command(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            Some(json!({"text": path.display().to_string()})),
+        )
+        .await;
+    }
+
+    /// Waits until `condition` (a JavaScript expression) is true.
+    pub(crate) async fn wait_for(&self, condition: &str, what: &str) {
+        let started = Instant::now();
+        loop {
+            if self.script(&format!("return !!({condition})")).await == json!(true) {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "waited in vain for {what}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub(crate) async fn screenshot(&self, name: &str) {
         let png = self
             .command(reqwest::Method::GET, "/screenshot", None)
             .await;
@@ -132,7 +181,7 @@ impl Browser {
     }
 
     /// Runs the Verifikasi page for `entry` and returns each step's result.
-    async fn verify(&self, site: &str, entry: u64, shot: &str) -> Vec<(String, String)> {
+    pub(crate) async fn verify(&self, site: &str, entry: u64, shot: &str) -> Vec<(String, String)> {
         self.open(&format!("{site}/verifikasi?entry={entry}")).await;
         let started = Instant::now();
         loop {
@@ -219,7 +268,7 @@ async fn forward(State(proxy): State<Proxy>, uri: Uri) -> Response {
     response
 }
 
-fn all_pass(steps: &[(String, String)]) {
+pub(crate) fn all_pass(steps: &[(String, String)]) {
     assert_eq!(steps.len(), 5);
     for (name, result) in steps {
         assert!(result.starts_with("pass"), "{name}: {result}");

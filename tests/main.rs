@@ -11,6 +11,7 @@ mod browser;
 mod cli;
 mod conformance;
 mod desk;
+mod desk_browser;
 mod fuzz_corpus;
 mod go_verifier;
 mod governance;

@@ -17,6 +17,7 @@ use super::extract::{ApiPath, ApiQuery};
 use super::routes::read_envelope;
 use crate::desk::{Desk, DeskError, Draft, DraftStatus, Verdict};
 use crate::governance::apply::Missing;
+use crate::governance::model::StatementType;
 use crate::ledger::statement::EnvelopeSignature;
 use crate::ledger::{Ledger, LedgerError};
 use crate::store::DraftFilter;
@@ -28,6 +29,7 @@ where
     Desk: axum::extract::FromRef<S>,
 {
     OpenApiRouter::new()
+        .routes(routes!(statement_types))
         .routes(routes!(check_entry))
         .routes(routes!(open_draft, list_drafts))
         .routes(routes!(get_draft))
@@ -72,6 +74,63 @@ impl From<DeskError> for ApiError {
         };
         ApiError::new(status, e.code(), e.to_string()).with_details(details)
     }
+}
+
+/// One statement type, for the desk's forms.
+#[derive(Serialize, ToSchema)]
+pub struct StatementTypeInfo {
+    /// The `type`, such as `commitment.make`.
+    #[serde(rename = "type")]
+    pub statement_type: String,
+    /// JSON Schema of its fields (besides `type`, `ledger` and `id`).
+    #[schema(value_type = Object)]
+    pub schema: serde_json::Value,
+    /// Its fields with placeholder values (`prasasti template`).
+    #[schema(value_type = Object)]
+    pub template: serde_json::Value,
+}
+
+/// Every statement type with the schema of its fields.
+#[derive(Serialize, ToSchema)]
+pub struct StatementTypes {
+    /// The types, in the order the ledger documents them.
+    pub types: Vec<StatementTypeInfo>,
+    /// The named schemas the fields refer to (`#/schemas/NAME`).
+    #[schema(value_type = Object)]
+    pub schemas: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Every statement type and the JSON Schema of its fields: what the
+/// signing desk builds its forms from.
+#[utoipa::path(
+    get,
+    path = "/api/v1/statement-types",
+    tag = "desk",
+    responses((status = 200, body = StatementTypes))
+)]
+async fn statement_types() -> Json<StatementTypes> {
+    Json(statement_type_list())
+}
+
+fn statement_type_list() -> StatementTypes {
+    let types = StatementType::ALL
+        .iter()
+        .map(|t| StatementTypeInfo {
+            statement_type: t.as_str().to_owned(),
+            schema: json(&t.schema()),
+            template: t.template(),
+        })
+        .collect();
+    let schemas = StatementType::schemas()
+        .into_iter()
+        .map(|(name, schema)| (name, json(&schema)))
+        .collect();
+    StatementTypes { types, schemas }
+}
+
+/// A schema as JSON (a schema always serializes).
+fn json(schema: &impl Serialize) -> serde_json::Value {
+    serde_json::to_value(schema).unwrap_or(serde_json::Value::Null)
 }
 
 /// What a dry run found.

@@ -109,3 +109,21 @@ pub fn load_signing_key(path: &Path) -> Result<NoteSigner> {
 pub fn load_ledger_key(path: &Path) -> Result<NoteSigner> {
     load_signing_key(path)
 }
+
+/// Writes the demo officials' key files (public demo keys, named after
+/// office and holder) into `dir` for trying the signing desk; files that
+/// exist are left alone. Returns how many were written.
+pub fn write_demo_keys(origin: &str, dir: &Path) -> Result<usize> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut written = 0;
+    for (name, key) in crate::governance::demo::officials(origin) {
+        let path = dir.join(format!("{name}.key"));
+        if path.exists() {
+            continue;
+        }
+        let signer = NoteSigner::from_seed(&name, key.to_bytes())?;
+        write_new(&path, &format!("{}\n", signer.to_private_string()), true)?;
+        written += 1;
+    }
+    Ok(written)
+}

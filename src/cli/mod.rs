@@ -149,6 +149,9 @@ pub enum Command {
         /// Fill an empty ledger with demonstration statements.
         #[arg(long)]
         demo: bool,
+        /// With --demo: where to write the demo officials' key files.
+        #[arg(long, default_value = "demo-keys")]
+        demo_keys: PathBuf,
         /// Rewrite the governance projection from the entries when it does
         /// not match them (the server otherwise refuses to start).
         #[arg(long)]
@@ -178,6 +181,9 @@ pub enum Command {
         /// Create the ledger key first with this origin if there is none.
         #[arg(long)]
         origin: Option<String>,
+        /// Where to write the demo officials' key files.
+        #[arg(long, default_value = "demo-keys")]
+        demo_keys: PathBuf,
     },
     /// Print a fillable statement of TYPE, with this ledger's origin and a fresh id.
     Template {
@@ -275,6 +281,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             init,
             origin,
             demo,
+            demo_keys,
             rebuild_projection,
             public_url,
             submissions_per_minute,
@@ -300,13 +307,20 @@ pub async fn run(cli: Cli) -> Result<()> {
                 },
             };
             let app = open_app(&database.url, signer, rebuild_projection, config).await?;
-            serve(&listen, &database.url, app, demo).await
+            serve(
+                &listen,
+                &database.url,
+                app,
+                demo.then_some(demo_keys.as_path()),
+            )
+            .await
         }
         Command::Demo {
             database,
             keys,
             origin,
-        } => demo(&database.url, &keys.dir, origin.as_deref()).await,
+            demo_keys,
+        } => demo(&database.url, &keys.dir, origin.as_deref(), &demo_keys).await,
         Command::Template {
             statement_type,
             origin,

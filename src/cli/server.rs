@@ -48,7 +48,7 @@ pub(super) async fn open_app(
     Ok(AppState::with_config(ledger, governance, config))
 }
 
-pub(super) async fn write_demo(app: &AppState) -> Result<()> {
+pub(super) async fn write_demo(app: &AppState, demo_keys: &Path) -> Result<()> {
     let written = crate::governance::demo::write(&app.ledger, &progress_bar("writing"))
         .await
         .context("writing the demonstration ledger")?;
@@ -57,10 +57,22 @@ pub(super) async fn write_demo(app: &AppState) -> Result<()> {
             "wrote the demonstration ledger: {written} entries (fictional people, public demo keys)"
         );
     }
+    let keys = super::keys::write_demo_keys(app.ledger.origin(), demo_keys)?;
+    if keys > 0 {
+        println!(
+            "wrote {keys} demo officials' key files into {} (public demo keys, for trying the signing desk at /meja)",
+            demo_keys.display()
+        );
+    }
     Ok(())
 }
 
-pub(super) async fn demo(database: &str, keys_dir: &Path, origin: Option<&str>) -> Result<()> {
+pub(super) async fn demo(
+    database: &str,
+    keys_dir: &Path,
+    origin: Option<&str>,
+    demo_keys: &Path,
+) -> Result<()> {
     let signer = ledger_key(keys_dir, origin.is_some(), origin)?;
     let app = open_app(database, signer, false, Default::default()).await?;
     if app.ledger.latest_checkpoint().await?.tree_size > 0 {
@@ -69,12 +81,17 @@ pub(super) async fn demo(database: &str, keys_dir: &Path, origin: Option<&str>) 
             redact(database)
         );
     }
-    write_demo(&app).await
+    write_demo(&app, demo_keys).await
 }
 
-pub(super) async fn serve(listen: &str, database: &str, app: AppState, demo: bool) -> Result<()> {
-    if demo {
-        write_demo(&app).await?;
+pub(super) async fn serve(
+    listen: &str,
+    database: &str,
+    app: AppState,
+    demo: Option<&Path>,
+) -> Result<()> {
+    if let Some(demo_keys) = demo {
+        write_demo(&app, demo_keys).await?;
     }
     let listener = tokio::net::TcpListener::bind(listen)
         .await

@@ -956,6 +956,39 @@ pub fn story(origin: &str) -> Vec<Step> {
     s.steps
 }
 
+/// The demo officials' keys, each with a file name of office and holder
+/// (`diskominfo-rina`, `bupati-joko`, `registrar-setda`): what
+/// `prasasti demo` writes for trying the signing desk. Public, like every
+/// demo key.
+pub fn officials(origin: &str) -> Vec<(String, SigningKey)> {
+    let mut named: Vec<(String, &'static str)> = Vec::new();
+    for step in story(origin) {
+        if step.statement.get("type").and_then(Value::as_str) != Some("mandate.begin") {
+            continue;
+        }
+        let office = step.statement["mandate"]["office"]
+            .as_str()
+            .unwrap_or("office");
+        for key in step.statement["keys"].as_array().into_iter().flatten() {
+            let Some(name) = KEY_NAMES.iter().find(|n| {
+                Some(keyid_of(&demo_key(origin, n).verifying_key()).as_str()) == key.as_str()
+            }) else {
+                continue;
+            };
+            if !named.iter().any(|(_, n)| n == name) {
+                named.push((format!("{office}-{name}"), name));
+            }
+        }
+    }
+    for registrar in KEY_NAMES.iter().filter(|n| n.starts_with("registrar-")) {
+        named.push(((*registrar).to_owned(), registrar));
+    }
+    named
+        .into_iter()
+        .map(|(file, name)| (file, demo_key(origin, name)))
+        .collect()
+}
+
 /// Seals a step with the demo keys.
 pub fn seal_step(origin: &str, step: &Step) -> crate::ledger::statement::Envelope {
     let mut keys = step.signers.iter().map(|name| demo_key(origin, name));

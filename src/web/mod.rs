@@ -21,6 +21,8 @@ use crate::ledger::Ledger;
 pub const STYLESHEET: &str = include_str!("site.css");
 /// The in-browser verifier of the Verifikasi page.
 pub const VERIFY_SCRIPT: &str = include_str!("verify.js");
+/// The signing desk's script.
+pub const DESK_SCRIPT: &str = include_str!("meja.js");
 
 /// The address the public reaches the site at (such as
 /// `https://prasasti.karanganyarkab.go.id`), for absolute links in feeds;
@@ -45,6 +47,7 @@ where
         .route("/ledger", get(pages::ledger))
         .route("/ledger/{index}", get(pages::entry))
         .route("/verifikasi", get(pages::verification))
+        .route("/meja", get(pages::desk))
         .route("/data/{name}", get(data::dataset))
         .route("/feed.atom", get(data::ledger_feed))
         .route("/program/{id}/feed.atom", get(data::programme_feed))
@@ -55,6 +58,10 @@ where
         .route(
             "/static/verify.js",
             get(|| asset("text/javascript; charset=utf-8", VERIFY_SCRIPT)),
+        )
+        .route(
+            "/static/meja.js",
+            get(|| asset("text/javascript; charset=utf-8", DESK_SCRIPT)),
         )
         // Pages are in the language the browser asks for: caches must keep
         // one copy per language.

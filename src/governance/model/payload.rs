@@ -37,7 +37,7 @@ macro_rules! payload {
 }
 
 /// `ledger.genesis`: the government, its registrars and its pillars.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Genesis {
     /// The regional government.
@@ -64,7 +64,7 @@ payload!(
 );
 
 /// `office.establish`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OfficeEstablish {
     /// The office.
@@ -79,7 +79,7 @@ payload!(
 );
 
 /// `mandate.begin`: a person and their keys bound to an office for a term.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MandateBegin {
     /// The mandate.
@@ -102,7 +102,7 @@ payload!(
 );
 
 /// `mandate.end`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MandateEnd {
     /// The mandate.
@@ -119,7 +119,7 @@ payload!(
 );
 
 /// `key.add`: another key for a mandate.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyAdd {
     /// The mandate.
@@ -134,7 +134,7 @@ payload!(
 );
 
 /// `key.revoke`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyRevoke {
     /// The key.
@@ -152,7 +152,7 @@ payload!(
 );
 
 /// `document.register`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DocumentRegister {
     /// The document.
@@ -177,7 +177,7 @@ fn programme_template() -> Value {
 }
 
 /// `programme.register`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProgrammeRegister {
     /// The programme.
@@ -190,7 +190,7 @@ payload!(
 );
 
 /// `programme.update`: a new version of a registered programme.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProgrammeUpdate {
     /// The programme as it now is.
@@ -199,7 +199,7 @@ pub struct ProgrammeUpdate {
 payload!(ProgrammeUpdate, "programme.update", programme_template());
 
 /// `commitment.make`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommitmentMake {
     /// The commitment.
@@ -219,7 +219,7 @@ payload!(
 );
 
 /// `commitment.amend`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommitmentAmend {
     /// The commitment.
@@ -240,7 +240,7 @@ payload!(
 );
 
 /// `commitment.reaffirm`: a new head keeps an inherited commitment.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommitmentReaffirm {
     /// The commitment.
@@ -256,7 +256,7 @@ payload!(
 );
 
 /// `commitment.discontinue`: stopped openly, with its reason and basis.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommitmentDiscontinue {
     /// The commitment.
@@ -276,7 +276,7 @@ payload!(
 );
 
 /// `commitment.complete`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommitmentComplete {
     /// The commitment.
@@ -292,7 +292,7 @@ payload!(
 );
 
 /// `milestone.schedule`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MilestoneSchedule {
     /// The milestone.
@@ -307,7 +307,7 @@ payload!(
 );
 
 /// `milestone.reschedule`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MilestoneReschedule {
     /// The milestone.
@@ -324,7 +324,7 @@ payload!(
 );
 
 /// `milestone.report`: the owner's account of a milestone.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MilestoneReport {
     /// The milestone.
@@ -355,7 +355,7 @@ payload!(
 );
 
 /// `milestone.approve`: an approver's decision on a report.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MilestoneApprove {
     /// The milestone.
@@ -375,7 +375,7 @@ payload!(
 );
 
 /// `handover.record`: the memorandum of handover between two holders.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HandoverRecord {
     /// The office.
@@ -405,7 +405,7 @@ payload!(
 );
 
 /// `audit.note`: an inspectorate finding.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuditNote {
     /// What it is about.
@@ -428,7 +428,7 @@ payload!(
 );
 
 /// `audit.response`: the answer to an audit note.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuditResponse {
     /// The entry index of the note.

@@ -57,6 +57,21 @@ macro_rules! statements {
                 }
             }
 
+            /// The JSON Schema of this type's fields (its `$ref`s point
+            /// into the schemas [`StatementType::schemas`] collects).
+            pub fn schema(self) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                match self {
+                    $(StatementType::$variant => <$payload as utoipa::PartialSchema>::schema(),)*
+                }
+            }
+
+            /// Every named schema the types' fields refer to.
+            pub fn schemas() -> Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)> {
+                let mut all = Vec::new();
+                $(<$payload as utoipa::ToSchema>::schemas(&mut all);)*
+                all
+            }
+
             fn parse_payload(self, fields: Value) -> Result<Statement, ParseError> {
                 Ok(match self {
                     $(StatementType::$variant => Statement::$variant(read(fields)?),)*

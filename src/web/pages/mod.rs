@@ -24,12 +24,14 @@ use crate::ledger::entry::Entry;
 use crate::tlog::hash::leaf_hash;
 
 mod continuity;
+mod desk;
 mod home;
 mod ledger;
 mod programmes;
 mod verify;
 
 pub(super) use self::continuity::continuity;
+pub(super) use self::desk::desk;
 pub(super) use self::home::home;
 pub(super) use self::ledger::{entry, ledger};
 pub(super) use self::programmes::{programme, programmes};
@@ -60,6 +62,7 @@ enum Nav {
     Continuity,
     Ledger,
     Verify,
+    Desk,
 }
 
 impl Nav {
@@ -71,6 +74,7 @@ impl Nav {
             Nav::Continuity => (lang.t("Kesinambungan", "Continuity"), "/kesinambungan"),
             Nav::Ledger => (lang.t("Buku besar", "Ledger"), "/ledger"),
             Nav::Verify => (lang.t("Verifikasi", "Verify"), "/verifikasi"),
+            Nav::Desk => (lang.t("Meja Tanda Tangan", "Signing desk"), "/meja"),
         }
     }
 }
@@ -200,6 +204,7 @@ fn layout(lang: Lang, title: &str, nav: Option<Nav>, path: &str, body: Markup) -
                             (item(Nav::Continuity, "/kesinambungan", lang.t("Kesinambungan", "Continuity")))
                             (item(Nav::Ledger, "/ledger", lang.t("Buku besar", "Ledger")))
                             (item(Nav::Verify, "/verifikasi", lang.t("Verifikasi", "Verify")))
+                            (item(Nav::Desk, "/meja", lang.t("Meja TTD", "Desk")))
                         }
                     }
                 }

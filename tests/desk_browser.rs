@@ -1,0 +1,267 @@
+//! The signing desk in a real headless Chromium: two demo officials, one
+//! after the other in one browser, load their key files, draft and co-sign
+//! a commitment that needs both offices, and the entry verifies on the
+//! site; the key is non-extractable and survives a reload; a refused
+//! statement shows its reason; every statement type and field has its
+//! form and words.
+
+use std::path::{Path, PathBuf};
+
+use prasasti::governance::demo;
+use prasasti::tlog::note::NoteSigner;
+use serde_json::{Value, json};
+
+use crate::browser::{Browser, all_pass};
+use crate::common::*;
+
+/// Writes a demo official's key file as `prasasti demo` does.
+fn key_file(dir: &Path, stem: &str) -> PathBuf {
+    let (_, key) = demo::officials(ORIGIN)
+        .into_iter()
+        .find(|(name, _)| name == stem)
+        .unwrap_or_else(|| panic!("no demo official {stem}"));
+    let signer = NoteSigner::from_seed(stem, key.to_bytes()).unwrap();
+    let path = dir.join(format!("{stem}.key"));
+    std::fs::write(&path, format!("{}\n", signer.to_private_string())).unwrap();
+    path
+}
+
+async fn load_key(browser: &Browser, file: &Path, holder: &str) {
+    browser.upload("#key-file", file).await;
+    browser
+        .script("document.getElementById('key-load').requestSubmit()")
+        .await;
+    browser
+        .wait_for(
+            &format!(
+                "Array.from(document.querySelectorAll('.holder-name')).some(n => n.textContent === {})",
+                json!(holder)
+            ),
+            holder,
+        )
+        .await;
+}
+
+/// Fills the form's fields: (data-field path, value).
+async fn fill(browser: &Browser, fields: &[(&str, &str)]) {
+    for (path, value) in fields {
+        let found = browser
+            .script(&format!(
+                "const f = document.querySelector('[data-field=\"{path}\"] input, [data-field=\"{path}\"] select, [data-field=\"{path}\"] textarea');
+                 if (!f) return false; f.value = {}; f.dispatchEvent(new Event('input')); return true;",
+                json!(value)
+            ))
+            .await;
+        assert_eq!(found, json!(true), "no field {path}");
+    }
+}
+
+async fn add_item(browser: &Browser, path: &str) {
+    browser
+        .script(&format!(
+            "document.querySelector('[data-path=\"{path}\"] > button.add').click()"
+        ))
+        .await;
+}
+
+async fn review_and_sign(browser: &Browser) {
+    browser
+        .script("document.getElementById('statement-form').requestSubmit()")
+        .await;
+    browser
+        .wait_for(
+            "!document.getElementById('desk-review').hidden",
+            "the review screen",
+        )
+        .await;
+    browser
+        .script("document.getElementById('sign-button').click()")
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_officials_co_sign_a_commitment_at_the_desk_and_it_verifies() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = demo_app(TestDb::sqlite()).await;
+    let dir = output_dir("desk");
+    let kadis = key_file(&dir, "diskominfo-yusuf");
+    let bupati = key_file(&dir, "bupati-rina");
+    browser.open(&format!("{}/meja", app.base)).await;
+    browser
+        .wait_for(
+            "document.getElementById('desk').dataset.ready === 'true'",
+            "the desk",
+        )
+        .await;
+
+    // Every type has its words, and every field of every form its label.
+    let unnamed = browser
+        .script("return Array.from(document.querySelectorAll('#statement-type option[data-named=missing]')).map(o => o.value)")
+        .await;
+    assert_eq!(unnamed, json!([]));
+    let types = browser
+        .script("return Array.from(document.querySelectorAll('#statement-type option')).map(o => o.value).filter(v => v)")
+        .await;
+    assert_eq!(types.as_array().unwrap().len(), 22);
+    for t in types.as_array().unwrap() {
+        let unlabelled = browser
+            .script(&format!(
+                "const p = document.getElementById('statement-type'); p.value = {t}; p.dispatchEvent(new Event('change'));
+                 document.querySelectorAll('#statement-fields button.add').forEach(b => b.click());
+                 document.querySelectorAll('#statement-fields button.add').forEach(b => b.click());
+                 return Array.from(document.querySelectorAll('#statement-fields [data-label=missing]')).map(n => n.dataset.field)"
+            ))
+            .await;
+        assert_eq!(unlabelled, json!([]), "{t}");
+    }
+
+    // The Kepala Dinas loads the key and drafts a commitment.
+    load_key(&browser, &kadis, "Yusuf Hidayat, S.Kom., M.M.").await;
+    let whoami = browser
+        .script("return document.getElementById('whoami').textContent")
+        .await;
+    assert!(
+        whoami.as_str().unwrap().contains("Kepala Diskominfo"),
+        "{whoami}"
+    );
+    browser.screenshot("desk-kadis").await;
+    browser
+        .script("const p = document.getElementById('statement-type'); p.value = 'commitment.make'; p.dispatchEvent(new Event('change'))")
+        .await;
+    add_item(&browser, "commitment.indicators").await;
+    fill(
+        &browser,
+        &[
+            ("commitment.id", "dataset-terbuka-500"),
+            ("commitment.programme", "satu-data"),
+            ("commitment.title", "500 dataset terbuka"),
+            (
+                "commitment.description",
+                "Portal Satu Data memuat 500 dataset terbuka.",
+            ),
+            ("commitment.due", "2028-12-31"),
+            ("commitment.budget.amount", "750000000"),
+            ("commitment.budget.currency", "IDR"),
+            ("commitment.budget.source", "APBD Kabupaten Karanganyar"),
+            ("commitment.indicators.0.id", "i1"),
+            ("commitment.indicators.0.name", "Dataset terbuka"),
+            ("commitment.indicators.0.unit", "dataset"),
+            ("commitment.indicators.0.baseline", "300"),
+            ("commitment.indicators.0.target", "500"),
+        ],
+    )
+    .await;
+    review_and_sign(&browser).await;
+    browser
+        .wait_for(
+            "document.getElementById('result-pending')",
+            "a pending draft",
+        )
+        .await;
+    let draft = browser
+        .script("return document.getElementById('result-pending').dataset.draft")
+        .await;
+    let missing = browser
+        .script("return document.getElementById('result-missing').textContent")
+        .await;
+    assert!(missing.as_str().unwrap().contains("Bupati"), "{missing}");
+    browser.screenshot("desk-pending").await;
+
+    // The key cannot be read out, and stays on this device after a reload.
+    let exported = browser
+        .script_async(
+            "const done = arguments[arguments.length - 1];
+             const open = indexedDB.open('prasasti-desk', 1);
+             open.onsuccess = () => {
+               const get = open.result.transaction('keys').objectStore('keys').getAll();
+               get.onsuccess = async () => {
+                 const k = get.result[0];
+                 try { await crypto.subtle.exportKey('jwk', k.key); done('exported'); }
+                 catch (e) { done([k.key.extractable, String(e.name)]); }
+               };
+             };",
+        )
+        .await;
+    assert_eq!(exported, json!([false, "InvalidAccessError"]));
+    browser.open(&format!("{}/meja", app.base)).await;
+    browser
+        .wait_for(
+            "document.getElementById('desk').dataset.ready === 'true'",
+            "the desk again",
+        )
+        .await;
+    let kept = browser
+        .script("return document.querySelectorAll('#key-list li[data-keyid]').length")
+        .await;
+    assert_eq!(kept, json!(1));
+
+    // The Bupati loads the key on the same device; the draft is in the inbox.
+    load_key(&browser, &bupati, "Rina Kusumawardani, S.H., M.H.").await;
+    browser
+        .wait_for(
+            &format!("document.querySelector('li[data-draft={draft}] button')"),
+            "the draft in the Bupati's inbox",
+        )
+        .await;
+    browser.screenshot("desk-bupati-inbox").await;
+    browser
+        .script(&format!(
+            "document.querySelector('li[data-draft={draft}] button').click()"
+        ))
+        .await;
+    browser
+        .wait_for(
+            "!document.getElementById('desk-review').hidden",
+            "the review of the draft",
+        )
+        .await;
+    browser
+        .script("document.getElementById('sign-button').click()")
+        .await;
+    browser
+        .wait_for("document.getElementById('result-entry')", "the entry")
+        .await;
+    let entry: u64 = browser
+        .script("return Number(document.getElementById('result-entry').dataset.entry)")
+        .await
+        .as_u64()
+        .unwrap();
+    browser.screenshot("desk-submitted").await;
+    let (_, stored) = app.get_json(&format!("/api/v1/entries/{entry}")).await;
+    let signatures = stored["entry"]["envelope"]["signatures"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(signatures, 2);
+    all_pass(&browser.verify(&app.base, entry, "desk-verified").await);
+
+    // A refused statement shows its reason on the page.
+    browser.open(&format!("{}/meja", app.base)).await;
+    browser
+        .wait_for(
+            "document.getElementById('desk').dataset.ready === 'true'",
+            "the desk",
+        )
+        .await;
+    browser
+        .script("const p = document.getElementById('statement-type'); p.value = 'commitment.complete'; p.dispatchEvent(new Event('change'))")
+        .await;
+    fill(&browser, &[("commitment", "no-such-commitment")]).await;
+    review_and_sign(&browser).await;
+    browser
+        .wait_for("document.getElementById('refusal')", "the refusal")
+        .await;
+    let refusal: Value = browser
+        .script(
+            "const r = document.getElementById('refusal'); return [r.dataset.code, r.textContent]",
+        )
+        .await;
+    assert_eq!(refusal[0], "invalid_statement", "{refusal}");
+    assert!(
+        refusal[1].as_str().unwrap().contains("no-such-commitment"),
+        "{refusal}"
+    );
+    browser.screenshot("desk-refused").await;
+}
