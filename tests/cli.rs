@@ -451,3 +451,84 @@ async fn submit_with_vkey_catches_a_server_that_answers_with_another_entry() {
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("holds this envelope"), "{}", text(&out));
 }
+
+/// Writes a demo official's key file, owner-only, as `prasasti demo` does.
+fn official_key(dir: &Path, stem: &str) -> String {
+    let (_, key) = prasasti::governance::demo::officials(ORIGIN)
+        .into_iter()
+        .find(|(name, _)| name == stem)
+        .unwrap();
+    let signer = prasasti::tlog::note::NoteSigner::from_seed(stem, key.to_bytes()).unwrap();
+    let path = dir.join(format!("{stem}.key"));
+    std::fs::write(&path, format!("{}\n", signer.to_private_string())).unwrap();
+    #[cfg(unix)]
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    format!("{stem}.key")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn officials_co_sign_through_a_draft_from_the_command_line() {
+    let app = demo_app(TestDb::sqlite()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let kadis = official_key(dir.path(), "diskominfo-yusuf");
+    let bupati = official_key(dir.path(), "bupati-rina");
+    let statement = json!({
+        "type": "commitment.make", "ledger": ORIGIN, "id": "cli-draft-commitment",
+        "commitment": {"id": "dataset-cli", "programme": "satu-data", "title": "Dataset dari baris perintah",
+            "description": "Dibuat lewat draf.", "indicators": [{"id": "i1", "name": "Dataset", "unit": "dataset", "baseline": "0", "target": "10"}],
+            "budget": {"amount": "1000000", "currency": "IDR", "source": "APBD"}, "due": "2028-12-31"},
+    });
+    std::fs::write(dir.path().join("s.json"), statement.to_string()).unwrap();
+    let out = prasasti(
+        &[
+            "sign", "--yes", "--key", &kadis, "--draft", &app.base, "s.json",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        printed.contains("waiting for") && printed.contains("Bupati"),
+        "{printed}"
+    );
+    let id = printed
+        .strip_prefix("draft ")
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap()
+        .to_owned();
+
+    let out = prasasti(
+        &["drafts", "--server", &app.base, "--office", "bupati"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&id),
+        "{}",
+        text(&out)
+    );
+
+    let size = app.tree_size().await;
+    let out = prasasti(
+        &[
+            "cosign", "--yes", "--server", &app.base, "--key", &bupati, &id,
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("submitted as entry {size}")),
+        "{}",
+        text(&out)
+    );
+    // Co-signing again is refused with a sentence, and nothing changes.
+    let out = prasasti(
+        &[
+            "cosign", "--yes", "--server", &app.base, "--key", &bupati, &id,
+        ],
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("draft_submitted"), "{}", text(&out));
+    assert_eq!(app.tree_size().await, size + 1);
+}

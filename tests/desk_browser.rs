@@ -237,6 +237,45 @@ async fn two_officials_co_sign_a_commitment_at_the_desk_and_it_verifies() {
     assert_eq!(signatures, 2);
     all_pass(&browser.verify(&app.base, entry, "desk-verified").await);
 
+    // Bappeda approves the report waiting in its inbox, from the desk too.
+    let bappeda = key_file(&dir, "bappeda-dewi");
+    browser.open(&format!("{}/meja", app.base)).await;
+    browser
+        .wait_for(
+            "document.getElementById('desk').dataset.ready === 'true'",
+            "the desk",
+        )
+        .await;
+    load_key(&browser, &bappeda, "Dewi Anggraini, S.T., M.T.").await;
+    let approve = "li.inbox-approve[data-milestone=portal-satu-data-400] button";
+    browser
+        .wait_for(
+            &format!("document.querySelector('{approve}')"),
+            "the report in Bappeda's inbox",
+        )
+        .await;
+    browser
+        .script(&format!("document.querySelector('{approve}').click()"))
+        .await;
+    review_and_sign(&browser).await;
+    browser
+        .wait_for(
+            "document.getElementById('result-entry')",
+            "the approval's entry",
+        )
+        .await;
+    let (_, milestone) = app
+        .get_json("/api/v1/milestones/portal-satu-data-400")
+        .await;
+    let approvals = &milestone["reports"][0]["approvals"];
+    assert_eq!(approvals[0]["office"], "bappeda", "{milestone}");
+    browser
+        .wait_for(
+            &format!("!document.querySelector('{approve}')"),
+            "the inbox without the decided report",
+        )
+        .await;
+
     // A refused statement shows its reason on the page.
     browser.open(&format!("{}/meja", app.base)).await;
     browser

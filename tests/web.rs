@@ -147,7 +147,8 @@ async fn text_from_statements_is_escaped() {
     let envelope = seal_step(ORIGIN, &step);
     let (status, body) = app.submit(&envelope).await;
     assert_eq!(status, 201, "{body}");
-    for path in ["/program", "/program/hostile", "/ledger", "/ledger/90"] {
+    let entry = format!("/ledger/{}", body["index"]);
+    for path in ["/program", "/program/hostile", "/ledger", entry.as_str()] {
         let (_, html) = page(&app, path).await;
         assert!(!html.contains(hostile), "{path} prints the script");
     }

@@ -2,6 +2,7 @@
 //! `main.rs` only parses and calls [`run`].
 
 mod auditor;
+mod drafts;
 mod keys;
 mod official;
 mod server;
@@ -115,8 +116,39 @@ pub enum Command {
         /// Sign without asking (for scripts; without a terminal it is required).
         #[arg(long)]
         yes: bool,
+        /// Instead of printing the envelope, open a draft with it on this
+        /// server for the other offices to co-sign.
+        #[arg(long, value_name = "SERVER")]
+        draft: Option<String>,
         /// A statement JSON object, or an envelope to add a signature to.
         file: PathBuf,
+    },
+    /// Add your signature to a draft on a server (after showing it).
+    Cosign {
+        /// Server base URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// The signer's private key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// Sign without asking (for scripts).
+        #[arg(long)]
+        yes: bool,
+        /// The draft's id.
+        draft: String,
+    },
+    /// List the drafts concerning an office.
+    Drafts {
+        /// Server base URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// Only drafts signed for, or waiting for, this office
+        /// (`registrars` for the registrars).
+        #[arg(long)]
+        office: Option<String>,
+        /// pending, submitted, expired or withdrawn.
+        #[arg(long, default_value = "pending")]
+        status: String,
     },
     /// Submit a signed envelope to a server.
     Submit {
@@ -271,8 +303,29 @@ pub async fn run(cli: Cli) -> Result<()> {
             key,
             ledger,
             yes,
+            draft,
             file,
-        } => sign(&key, ledger.as_deref(), yes, &file),
+        } => {
+            let envelope = sign(&key, ledger.as_deref(), yes, &file)?;
+            match draft {
+                Some(server) => drafts::open(&server, &envelope).await,
+                None => {
+                    println!("{}", serde_json::to_string_pretty(&envelope)?);
+                    Ok(())
+                }
+            }
+        }
+        Command::Cosign {
+            server,
+            key,
+            yes,
+            draft,
+        } => drafts::cosign(&server, &draft, &key, yes).await,
+        Command::Drafts {
+            server,
+            office,
+            status,
+        } => drafts::list(&server, office.as_deref(), &status).await,
         Command::Submit { server, vkey, file } => submit(&server, vkey.as_deref(), &file).await,
         Command::Serve {
             listen,

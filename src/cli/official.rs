@@ -31,7 +31,13 @@ pub(super) fn refusal_sentence(status: u16, code: &str, message: &str) -> String
     sentence
 }
 
-pub(super) fn sign(key_path: &Path, ledger: Option<&str>, yes: bool, file: &Path) -> Result<()> {
+/// Signs a statement (or co-signs an envelope) after showing it and asking.
+pub(super) fn sign(
+    key_path: &Path,
+    ledger: Option<&str>,
+    yes: bool,
+    file: &Path,
+) -> Result<Envelope> {
     let signer = keys::load_signing_key(key_path)?;
     let text = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let value: Value =
@@ -102,8 +108,7 @@ pub(super) fn sign(key_path: &Path, ledger: Option<&str>, yes: bool, file: &Path
         }
         None => statement::seal(&statement, signer.signing_key()),
     };
-    println!("{}", serde_json::to_string_pretty(&envelope)?);
-    Ok(())
+    Ok(envelope)
 }
 
 /// The statement as a signer should read it before signing.

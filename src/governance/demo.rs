@@ -951,6 +951,25 @@ pub fn story(origin: &str) -> Vec<Step> {
         "Kedua candi memakai tiket elektronik sejak Juni 2025.",
         &["ratna", "rina"],
     );
+    // A report the approvers have not decided yet: in Bappeda's and the
+    // Inspektorat's inboxes at the signing desk.
+    s.milestone(
+        "portal-satu-data-400",
+        "portal-satu-data",
+        "400 dataset terbit di Portal Satu Data",
+        "delivery",
+        "2029-12-31",
+        "yusuf",
+    );
+    s.report(
+        "portal-satu-data-400",
+        1,
+        "met",
+        Some("2026-10-20"),
+        (100, 88),
+        "Daftar 412 dataset terbit per 20 Oktober 2026",
+        "yusuf",
+    );
     // literasi-177-desa is left awaiting reaffirmation, and the landslide
     // sensors' milestone is overdue: both show on the continuity report.
     s.steps

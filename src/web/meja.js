@@ -305,9 +305,10 @@
 
   // A key file is one line: PRIVATE+KEY+<name>+<8 hex>+base64(0x01 || seed).
   function parseKeyFile(text) {
-    const line = text.trim();
-    const parts = line.split("+");
-    if (parts.length !== 5 || parts[0] !== "PRIVATE" || parts[1] !== "KEY") throw new Error(t("bad_file"));
+    // The name and the hash have no '+'; the base64 after them may.
+    const match = /^PRIVATE\+KEY\+([^+\s]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/]+=*)$/.exec(text.trim());
+    if (!match) throw new Error(t("bad_file"));
+    const parts = [null, null, match[1], match[2], match[3]];
     let raw;
     try { raw = b64decode(parts[4]); } catch (e) { throw new Error(t("bad_file")); }
     if (raw.length !== 33 || raw[0] !== 1) throw new Error(t("bad_file"));
@@ -532,9 +533,11 @@
     for (const p of state.views) {
       for (const c of p.commitment_details) {
         for (const m of c.milestone_details) {
-          if (m.shown_status === "pending_approval" && (m.approvers || []).some((a) => me.offices.includes(a))) {
+          const report = (m.reports || [])[(m.reports || []).length - 1];
+          const decided = report && (report.approvals || []).some((a) => me.offices.includes(a.office));
+          if (m.shown_status === "pending_approval" && report && !decided && (m.approvers || []).some((a) => me.offices.includes(a))) {
             items.push(el("li", { class: "inbox-approve", "data-milestone": m.id }, t("inbox_approve", { title: m.title }), " ",
-              el("button", { type: "button", onclick: () => compose("milestone.approve", { milestone: m.id, decision: "approve" }), text: t("approve") })));
+              el("button", { type: "button", onclick: () => compose("milestone.approve", { milestone: m.id, report: report.entry, decision: "approve" }), text: t("approve") })));
           }
           const unreported = !m.reports || m.reports.length === 0;
           if (me.offices.includes(p.owner) && unreported && ["scheduled", "overdue"].includes(m.shown_status) && new Date(m.due) <= soon) {
