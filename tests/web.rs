@@ -38,7 +38,16 @@ async fn every_page_renders_in_both_languages() {
                 "Continuity across regional heads",
             ),
             ("/ledger", "Buku besar", "Ledger"),
+            ("/ledger", "dinyatakan selesai", "is completed"),
+            ("/ledger", " WIB</td>", " WIB</td>"),
+            ("/", "dijadwalkan, tenggat", "is scheduled, due"),
             ("/ledger/3", "Pernyataan", "Statement"),
+            (
+                "/ledger/1",
+                "Jabatan Bupati Karanganyar",
+                "The office Bupati Karanganyar",
+            ),
+            ("/meja", "Kunci di perangkat ini", "Keys on this device"),
             (
                 "/verifikasi",
                 "Verifikasi di peramban Anda",
@@ -223,14 +232,29 @@ async fn downloads_and_feeds_carry_the_same_data() {
         let feed = response.text().await.unwrap();
         assert!(feed.contains("<feed xmlns=\"http://www.w3.org/2005/Atom\">"));
         assert_eq!(feed.matches("<entry>").count(), 50);
-        assert!(feed.contains("#89 commitment.complete"));
+        // Entries in words, in Bahasa Indonesia with the English beside.
+        assert!(
+            feed.contains(
+                "#89 Komitmen «E-ticketing di Candi Cetho dan Candi Sukuh» dinyatakan selesai"
+            ),
+            "{feed}"
+        );
+        assert!(
+            feed.contains(
+                "The commitment «E-ticketing di Candi Cetho dan Candi Sukuh» is completed"
+            )
+        );
         let feed = app
             .get("/program/e-ticketing-candi/feed.atom")
             .await
             .text()
             .await
             .unwrap();
-        assert!(feed.contains("commitment.complete") && feed.contains("programme.register"));
+        assert!(
+            feed.contains("dinyatakan selesai")
+                && feed.contains("Program «E-ticketing Candi Cetho dan Candi Sukuh» didaftarkan"),
+            "{feed}"
+        );
         assert_eq!(app.get("/program/none/feed.atom").await.status(), 404);
     })
     .await;

@@ -16,8 +16,10 @@ use super::error::{ApiError, ErrorBody, ErrorDetail};
 use super::extract::{ApiPath, ApiQuery};
 use super::routes::read_envelope;
 use crate::desk::{Desk, DeskError, Draft, DraftStatus, Verdict};
+use crate::governance::Governance;
 use crate::governance::apply::Missing;
 use crate::governance::model::StatementType;
+use crate::governance::views::Words;
 use crate::ledger::statement::EnvelopeSignature;
 use crate::ledger::{Ledger, LedgerError};
 use crate::store::DraftFilter;
@@ -27,9 +29,11 @@ where
     S: Clone + Send + Sync + 'static,
     Ledger: axum::extract::FromRef<S>,
     Desk: axum::extract::FromRef<S>,
+    Governance: axum::extract::FromRef<S>,
 {
     OpenApiRouter::new()
         .routes(routes!(statement_types))
+        .routes(routes!(statement_words))
         .routes(routes!(check_entry))
         .routes(routes!(open_draft, list_drafts))
         .routes(routes!(get_draft))
@@ -131,6 +135,24 @@ fn statement_type_list() -> StatementTypes {
 /// A schema as JSON (a schema always serializes).
 fn json(schema: &impl Serialize) -> serde_json::Value {
     serde_json::to_value(schema).unwrap_or(serde_json::Value::Null)
+}
+
+/// What a statement says, in words (Bahasa Indonesia and English), as the
+/// desk shows it before signing and the site shows entries.
+#[utoipa::path(
+    post,
+    path = "/api/v1/statements/words",
+    tag = "desk",
+    request_body(content = Object, description = "A statement object", content_type = "application/json"),
+    responses((status = 200, body = Words), (status = 400, body = ErrorBody))
+)]
+async fn statement_words(
+    State(governance): State<Governance>,
+    body: Result<Json<serde_json::Map<String, serde_json::Value>>, JsonRejection>,
+) -> Result<Json<Words>, ApiError> {
+    let statement = json_body(body)?;
+    let folded = governance.current().await?;
+    Ok(Json(folded.state.words_of(&statement)))
 }
 
 /// What a dry run found.

@@ -24,6 +24,7 @@ use utoipa::ToSchema;
 
 use crate::governance::Governance;
 use crate::governance::apply::{Assessment, Missing};
+use crate::governance::views::Words;
 use crate::ledger::entry::{format_time, parse_time};
 use crate::ledger::rules::Refusal;
 use crate::ledger::statement::{
@@ -118,6 +119,8 @@ pub struct Draft {
     /// The statement being signed.
     #[schema(value_type = Object)]
     pub statement: Map<String, Value>,
+    /// What the statement says, in words.
+    pub words: Words,
     /// The signers so far.
     pub signed_by: Vec<SignedBy>,
     /// What it still lacks (empty once submitted).
@@ -475,7 +478,9 @@ impl Desk {
         } else {
             status
         };
+        let folded = self.governance.current().await?;
         Ok(Draft {
+            words: folded.state.words_of(verified.statement()),
             signed_by: self.signed_by(&verified, now).await?,
             statement: verified.statement().clone(),
             missing: if status == DraftStatus::Submitted {

@@ -284,24 +284,33 @@ fn site_base(public: &super::PublicUrl) -> String {
         .unwrap_or_default()
 }
 
-fn atom(base: &str, origin: &str, feed: &str, title: &str, rows: &[StoredEntry]) -> Response {
+fn atom(
+    state: &crate::governance::State,
+    base: &str,
+    origin: &str,
+    feed: &str,
+    title: &str,
+    rows: &[StoredEntry],
+) -> Response {
     let mut items = String::new();
     let mut updated = String::from("1970-01-01T00:00:00Z");
     for row in rows.iter().rev() {
         let Ok(entry) = Entry::parse(&row.body) else {
             continue;
         };
-        let kind = super::pages::statement_type(&entry);
+        let words = super::pages::entry_words(state, super::i18n::Lang::Id, &entry);
+        let english = super::pages::entry_words(state, super::i18n::Lang::En, &entry);
         if entry.recorded_at.to_string() > updated {
             updated = entry.recorded_at.to_string();
         }
         items.push_str(&format!(
-            "<entry><id>urn:prasasti:{origin}:entry:{index}</id><title>#{index} {kind}</title>\
+            "<entry><id>urn:prasasti:{origin}:entry:{index}</id><title>#{index} {words}</title>\
              <updated>{time}</updated><link href=\"{base}/ledger/{index}\"/>\
-             <summary>{kind} ({statement_id})</summary></entry>\n",
+             <summary>{english} ({statement_id})</summary></entry>\n",
             origin = escape(origin),
             index = row.index,
-            kind = escape(&kind),
+            words = escape(&words),
+            english = escape(&english),
             time = escape(&entry.recorded_at.to_string()),
             base = escape(base),
             statement_id = escape(&row.statement_id),
@@ -330,8 +339,13 @@ fn atom(base: &str, origin: &str, feed: &str, title: &str, rows: &[StoredEntry])
 /// `GET /feed.atom`: the newest entries of the ledger.
 pub(super) async fn ledger_feed(
     State(ledger): State<Ledger>,
+    State(governance): State<Governance>,
     State(public): State<super::PublicUrl>,
 ) -> Response {
+    let folded = match governance.current().await {
+        Ok(f) => f,
+        Err(e) => return failed(e),
+    };
     let size = match ledger.latest_checkpoint().await {
         Ok(c) => c.tree_size,
         Err(e) => return failed(e),
@@ -342,6 +356,7 @@ pub(super) async fn ledger_feed(
         Err(e) => return failed(e),
     };
     atom(
+        &folded.state,
         &site_base(&public),
         ledger.origin(),
         "feed.atom",
@@ -380,6 +395,7 @@ pub(super) async fn programme_feed(
     }
     let title = format!("prasasti: {}", programme.spec.title);
     atom(
+        &folded.state,
         &site_base(&public),
         ledger.origin(),
         &format!("program/{id}/feed.atom"),

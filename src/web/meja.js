@@ -510,7 +510,7 @@
         const signed = d.signed_by.some((s) => s.keyid === active.keyid);
         const missing = d.missing.map((m) => m.needed).join("; ");
         items.push(el("li", { class: "inbox-draft", "data-draft": d.id },
-          signed ? t("inbox_mine", { missing }) : t("inbox_draft", { what: describe(d.statement) }), " ",
+          signed ? t("inbox_mine", { missing }) : t("inbox_draft", { what: d.words[lang] }), " ",
           el("button", { type: "button", class: "open-draft", onclick: () => openDraft(d.id), text: t("open") })));
       }
     }
@@ -552,7 +552,7 @@
     list.append(...items);
   }
 
-  // A statement in one sentence, for lists and the review screen.
+  // A statement named by its type, when the server's words cannot be had.
   function describe(statement) {
     const name = typeName(statement.type) || statement.type;
     const subject = statement.commitment || statement.milestone || statement.mandate || statement.office || statement.programme || statement.document || statement.note;
@@ -748,7 +748,10 @@
   async function review(statement, action) {
     const bytes = enc.encode(canonical(statement));
     pendingSign = { statement, bytes, action };
-    $("review-words").textContent = describe(statement);
+    // In words, from the same renderer as the ledger's pages.
+    let words = describe(statement);
+    try { words = (await api("/api/v1/statements/words", statement))[lang]; } catch (e) { /* the type's name will do */ }
+    $("review-words").textContent = words;
     $("review-json").textContent = new TextDecoder().decode(bytes);
     $("review-sha").textContent = hex(await sha256(bytes));
     $("desk-review").hidden = false;
@@ -808,7 +811,7 @@
       const statement = JSON.parse(new TextDecoder().decode(b64decode(draft.envelope.payload)));
       const signed = active && draft.signed_by.some((s) => s.keyid === active.keyid);
       const box = $("result");
-      box.replaceChildren(el("p", { text: describe(statement) }),
+      box.replaceChildren(el("p", { class: "lead", text: draft.words[lang] }),
         el("ul", {}, ...draft.missing.map((m) => el("li", { text: t("missing", { missing: m.needed }) }))));
       if (signed) {
         box.append(el("button", { type: "button", id: "withdraw-button", onclick: () => withdraw(draft, statement), text: t("withdraw") }));

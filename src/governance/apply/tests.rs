@@ -208,3 +208,41 @@ fn nobody_approves_their_own_report() {
     let message = refused(&[report, approve], RefusalKind::Unauthorized);
     assert!(message.contains("separation of duties"), "{message}");
 }
+
+#[test]
+fn every_statement_of_the_story_reads_as_a_sentence_in_both_languages() {
+    let (state, _) = story();
+    let mut kinds = std::collections::BTreeSet::new();
+    for step in demo::story(ORIGIN) {
+        let kind = step.statement["type"].as_str().expect("type").to_owned();
+        let words = state.words_of(&step.statement);
+        for sentence in [&words.id, &words.en] {
+            assert!(!sentence.is_empty(), "{kind}");
+            assert!(!sentence.contains(&kind), "{kind}: {sentence}");
+        }
+        assert_ne!(words.id, words.en, "{kind}");
+        kinds.insert(kind);
+    }
+    assert!(kinds.len() >= 18, "the story covers most types: {kinds:?}");
+    let reaffirm = demo::story(ORIGIN)
+        .into_iter()
+        .find(|s| s.statement["type"] == "commitment.reaffirm")
+        .expect("a reaffirmation");
+    let words = state.words_of(&reaffirm.statement);
+    assert!(
+        words
+            .id
+            .starts_with("Bupati Karanganyar menegaskan kembali komitmen «"),
+        "{}",
+        words.id
+    );
+    let time = chrono::DateTime::parse_from_rfc3339("2026-11-28T02:25:26.123456Z")
+        .expect("time")
+        .with_timezone(&chrono::Utc);
+    assert_eq!(state.local_time(time), "2026-11-28 09:25 WIB");
+    assert_eq!(
+        crate::governance::views::rupiah("1250000000"),
+        "Rp 1.250.000.000"
+    );
+    assert_eq!(crate::governance::views::rupiah("500"), "Rp 500");
+}

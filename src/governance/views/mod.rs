@@ -12,8 +12,10 @@ use super::state::*;
 use crate::ledger::entry::parse_time;
 
 mod continuity;
+mod words;
 
 pub use self::continuity::{Continuity, Decided, Term};
+pub use self::words::{Words, rupiah};
 
 /// A milestone's status as shown: the OCDS status, or `overdue` /
 /// `pending_approval` derived at reading time.

@@ -118,14 +118,14 @@ pub(in crate::web) async fn home(
         }
         h2 { (lang.t("Catatan terbaru", "Recent entries")) }
         table {
-            thead { tr { th { "#" } th { (lang.t("Jenis", "Type")) } th.wide { (lang.t("Dicatat", "Recorded")) } } }
+            thead { tr { th { "#" } th { (lang.t("Pernyataan", "Statement")) } th.wide { (lang.t("Dicatat", "Recorded")) } } }
             tbody {
                 @for e in recent.iter().rev() {
                     @let entry = Entry::parse(&e.body).ok();
                     tr {
                         td { (entry_link(lang, e.index)) }
-                        td { (entry.as_ref().map(statement_type).unwrap_or_default()) }
-                        td.wide { (entry.as_ref().map(|x| x.recorded_at.to_string()).unwrap_or_default()) }
+                        td { (entry.as_ref().map(|x| entry_words(state, lang, x)).unwrap_or_default()) " " small.muted { (entry.as_ref().map(statement_type).unwrap_or_default()) } }
+                        td.wide { (entry.as_ref().map(|x| entry_time(state, x)).unwrap_or_default()) }
                     }
                 }
             }

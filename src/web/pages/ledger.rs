@@ -53,7 +53,7 @@ pub(in crate::web) async fn ledger(
         p { (size) " " (lang.t("entri, terbaru di atas.", "entries, newest first.")) }
         table {
             thead { tr {
-                th { "#" } th { (lang.t("Jenis", "Type")) } th { (lang.t("Penanda tangan", "Signers")) }
+                th { "#" } th { (lang.t("Pernyataan", "Statement")) } th { (lang.t("Penanda tangan", "Signers")) }
                 th.wide { (lang.t("Dicatat", "Recorded")) } th.wide { (lang.t("Hash daun", "Leaf hash")) }
                 th.wide { (lang.t("Hash sebelumnya", "Prev")) }
             } }
@@ -62,11 +62,11 @@ pub(in crate::web) async fn ledger(
                     @let entry = Entry::parse(&e.body).ok();
                     tr {
                         td { (entry_link(lang, e.index)) }
-                        td { (entry.as_ref().map(statement_type).unwrap_or_default()) }
+                        td { (entry.as_ref().map(|x| entry_words(state, lang, x)).unwrap_or_default()) " " small.muted { (entry.as_ref().map(statement_type).unwrap_or_default()) } }
                         td { @if let Some(entry) = &entry {
                             (entry.envelope.signatures.iter().map(|s| key_holder(state, &s.keyid)).collect::<Vec<_>>().join(", "))
                         } }
-                        td.wide { (entry.as_ref().map(|x| x.recorded_at.to_string()).unwrap_or_default()) }
+                        td.wide { (entry.as_ref().map(|x| entry_time(state, x)).unwrap_or_default()) }
                         td.wide.hash { (e.leaf_hash.to_hex()[..16].to_owned()) "…" }
                         td.wide.hash { (entry.as_ref().map(|x| x.prev.to_hex().chars().take(16).collect::<String>()).unwrap_or_default()) "…" }
                     }
@@ -126,9 +126,10 @@ pub(in crate::web) async fn entry(
     }
     .to_text();
     let body = html! {
-        h1 { (lang.t("Entri", "Entry")) " #" (index) ": " (statement_type(&entry)) }
+        h1 { (lang.t("Entri", "Entry")) " #" (index) ": " (entry_words(state, lang, &entry)) }
+        p.muted { code { (statement_type(&entry)) } }
         dl {
-            dt { (lang.t("Dicatat", "Recorded")) } dd { (entry.recorded_at) }
+            dt { (lang.t("Dicatat", "Recorded")) } dd { (entry_time(state, &entry)) " " small.muted { "(" (entry.recorded_at) ")" } }
             dt { (lang.t("Hash daun", "Leaf hash")) } dd.hash { (leaf.to_hex()) }
             dt { (lang.t("Hash entri sebelumnya", "Previous entry's hash")) } dd.hash { (entry.prev) }
             dt { (lang.t("Penanda tangan", "Signers")) } dd { ul { @for s in &entry.envelope.signatures {

@@ -270,6 +270,23 @@ fn entry_link(lang: Lang, index: u64) -> Markup {
     html! { a href=(lang.link(&format!("/ledger/{index}"))) { "#" (index) } }
 }
 
+/// What an entry's statement says, in the reader's language.
+pub(super) fn entry_words(state: &GovState, lang: Lang, entry: &Entry) -> String {
+    let Some(statement) = decode_statement(entry) else {
+        return String::new();
+    };
+    let words = state.words_of(&statement);
+    match lang {
+        Lang::Id => words.id,
+        Lang::En => words.en,
+    }
+}
+
+/// When an entry was recorded, in the government's time zone.
+pub(super) fn entry_time(state: &GovState, entry: &Entry) -> String {
+    state.local_time(entry.recorded_at.instant())
+}
+
 pub(super) fn statement_type(entry: &Entry) -> String {
     decode_statement(entry)
         .and_then(|s| s.get("type").and_then(|t| t.as_str()).map(str::to_owned))
