@@ -359,3 +359,66 @@ async fn drafts_survive_a_restart_and_two_servers_share_them() {
     })
     .await;
 }
+
+/// For statements of the story changed at random and submitted after the
+/// whole story, the dry run says acceptable exactly when the append is
+/// accepted, and otherwise answers the append's own status and code.
+#[test]
+fn the_dry_run_says_acceptable_exactly_when_the_append_accepts() {
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let app = runtime.block_on(demo_app(TestDb::sqlite()));
+    let steps = demo::story(ORIGIN);
+    // A fixed seed: the same statements on every run.
+    let mut runner = TestRunner::new_with_rng(
+        Config {
+            cases: 64,
+            ..Config::default()
+        },
+        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+    );
+    runner
+        .run(
+            &(0usize..1000, 0u8..4, 0usize..1000, 0usize..1000, 1u32..64),
+            |(pick, kind, a, b, mask)| {
+                let step = crate::governance_properties::mutated(&steps, pick, kind, a, b, mask);
+                let envelope = demo::seal_step(ORIGIN, &step);
+                runtime.block_on(async {
+                    let (status, check) =
+                        app.post_to("/api/v1/entries/check", body(&envelope)).await;
+                    assert_eq!(status, 200, "{check}");
+                    let (status, appended) = app.submit(&envelope).await;
+                    if check["acceptable"] == true {
+                        assert_eq!(status, 201, "check {check} but append {appended}");
+                    } else {
+                        assert_eq!(
+                            check["status"], status,
+                            "check {check} but append {appended}"
+                        );
+                        assert_eq!(check["error"]["code"], appended["error"]["code"]);
+                        assert_eq!(check["error"]["message"], appended["error"]["message"]);
+                    }
+                });
+                Ok(())
+            },
+        )
+        .unwrap();
+    // And one that is accepted: a document registered by a current head of office.
+    let document = Step {
+        statement: document("desk-property-document"),
+        signers: vec!["dewi"],
+    };
+    let envelope = demo::seal_step(ORIGIN, &document);
+    runtime.block_on(async {
+        let (_, check) = app.post_to("/api/v1/entries/check", body(&envelope)).await;
+        assert_eq!(check, json!({"acceptable": true}));
+        assert_eq!(app.submit(&envelope).await.0, 201);
+        let (_, again) = app.post_to("/api/v1/entries/check", body(&envelope)).await;
+        assert_eq!(again["acceptable"], true);
+        assert_eq!(again["entry"], app.tree_size().await - 1);
+    });
+}

@@ -5,11 +5,12 @@
 //! applying the same entry to the same state always gives the same result.
 
 use chrono::Utc;
+use prasasti::governance::apply::Assessment;
 use prasasti::governance::demo::{self, KEY_NAMES, Step, seal_step};
 use prasasti::governance::model::StatementType;
 use prasasti::governance::{Folded, StateFold};
 use prasasti::ledger::entry::{ENTRY_VERSION, Entry};
-use prasasti::ledger::rules::Fold;
+use prasasti::ledger::rules::{Fold, RefusalKind};
 use prasasti::ledger::statement::VerifiedEnvelope;
 use proptest::prelude::*;
 use serde_json::Value;
@@ -93,6 +94,73 @@ const VALUES: [&str; 12] = [
     "berita_acara",
 ];
 
+/// A statement of the story changed at random: other signers (0), a field
+/// missing (1), a value changed (2) or another type (3), with a fresh id.
+pub(crate) fn mutated(
+    steps: &[Step],
+    pick: usize,
+    kind: u8,
+    a: usize,
+    b: usize,
+    signer_mask: u32,
+) -> Step {
+    let mut step = steps[pick % steps.len()].clone();
+    let mut statement = Value::Object(step.statement.clone());
+    match kind {
+        0 => {
+            // Other signers: a few of the demo keys.
+            step.signers = KEY_NAMES
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| {
+                    signer_mask & (1 << ((i + a) % 6)) != 0 && (i + a).is_multiple_of(3)
+                })
+                .map(|(_, n)| *n)
+                .collect();
+            if step.signers.is_empty() {
+                step.signers = vec![KEY_NAMES[a % KEY_NAMES.len()]];
+            }
+        }
+        1 => {
+            // A field missing.
+            let keys: Vec<String> = statement
+                .as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| !["type", "ledger", "id"].contains(&k.as_str()))
+                .cloned()
+                .collect();
+            if !keys.is_empty() {
+                statement
+                    .as_object_mut()
+                    .unwrap()
+                    .remove(&keys[a % keys.len()]);
+            }
+        }
+        2 => {
+            // A value changed.
+            let mut leaves = Vec::new();
+            string_leaves(&statement, Vec::new(), &mut leaves);
+            if !leaves.is_empty() {
+                set_at(
+                    &mut statement,
+                    &leaves[a % leaves.len()],
+                    Value::String(VALUES[b % VALUES.len()].into()),
+                );
+            }
+        }
+        _ => {
+            // Another type with the same fields.
+            statement["type"] = StatementType::ALL[a % StatementType::ALL.len()]
+                .as_str()
+                .into();
+        }
+    }
+    statement["id"] = format!("prop-{pick}-{kind}-{a}-{b}").into();
+    step.statement = statement.as_object().unwrap().clone();
+    step
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
@@ -105,45 +173,7 @@ proptest! {
         signer_mask in 1u32..(1 << 6),
     ) {
         let (steps, base) = STORY.with(|s| s.clone());
-        let mut step = steps[pick % steps.len()].clone();
-        let mut statement = Value::Object(step.statement.clone());
-        match kind {
-            0 => {
-                // Other signers: a few of the demo keys.
-                step.signers = KEY_NAMES
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| signer_mask & (1 << ((i + a) % 6)) != 0 && (i + a) % 3 == 0)
-                    .map(|(_, n)| *n)
-                    .collect();
-                if step.signers.is_empty() {
-                    step.signers = vec![KEY_NAMES[a % KEY_NAMES.len()]];
-                }
-            }
-            1 => {
-                // A field missing.
-                let keys: Vec<String> = statement.as_object().unwrap().keys()
-                    .filter(|k| !["type", "ledger", "id"].contains(&k.as_str()))
-                    .cloned().collect();
-                if !keys.is_empty() {
-                    statement.as_object_mut().unwrap().remove(&keys[a % keys.len()]);
-                }
-            }
-            2 => {
-                // A value changed.
-                let mut leaves = Vec::new();
-                string_leaves(&statement, Vec::new(), &mut leaves);
-                if !leaves.is_empty() {
-                    set_at(&mut statement, &leaves[a % leaves.len()], Value::String(VALUES[b % VALUES.len()].into()));
-                }
-            }
-            _ => {
-                // Another type with the same fields.
-                statement["type"] = StatementType::ALL[a % StatementType::ALL.len()].as_str().into();
-            }
-        }
-        statement["id"] = format!("prop-{pick}-{kind}-{a}-{b}").into();
-        step.statement = statement.as_object().unwrap().clone();
+        let step = mutated(&steps, pick, kind, a, b, signer_mask);
         let (e, v) = entry(base.size, &step);
 
         let before = base.state.hash();
@@ -157,6 +187,38 @@ proptest! {
             prop_assert_eq!(first.state_hash(), before, "{}", refusal);
             prop_assert!(!refusal.message.is_empty());
             prop_assert!(["unauthorized_signer", "invalid_statement"].contains(&refusal.code()));
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// The desk's judgement and the append's agree: acceptable exactly when
+    /// applied, and lacking only signatures exactly when refused for want
+    /// of authority, with the same refusal.
+    #[test]
+    fn assessing_an_entry_agrees_with_applying_it(
+        pick in 0usize..1000,
+        kind in 0u8..4,
+        a in 0usize..1000,
+        b in 0usize..1000,
+        signer_mask in 1u32..(1 << 6),
+    ) {
+        let (steps, base) = STORY.with(|s| s.clone());
+        let step = mutated(&steps, pick, kind, a, b, signer_mask);
+        let (e, v) = entry(base.size, &step);
+        let assessed = base.state.assess(&e, &v);
+        let applied = base.state.clone().apply(&e, &v);
+        match (assessed, applied) {
+            (Ok(Assessment::Acceptable), Ok(_)) => {}
+            (Ok(Assessment::Lacking { refusal, missing, .. }), Err(applied)) => {
+                prop_assert_eq!(&refusal, &applied);
+                prop_assert_eq!(refusal.kind, RefusalKind::Unauthorized);
+                prop_assert!(!missing.is_empty());
+            }
+            (Err(assessed), Err(applied)) => prop_assert_eq!(assessed, applied),
+            (assessed, applied) => prop_assert!(false, "assess {:?} but apply {:?}", assessed, applied.map(|_| ())),
         }
     }
 }
