@@ -304,3 +304,84 @@ async fn two_officials_co_sign_a_commitment_at_the_desk_and_it_verifies() {
     );
     browser.screenshot("desk-refused").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_key_is_gone_after_the_page_and_a_made_key_can_be_forgotten() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = demo_app(TestDb::sqlite()).await;
+    let dir = output_dir("desk");
+    let sekda = key_file(&dir, "sekda-joko");
+    let ready = "document.getElementById('desk').dataset.ready === 'true'";
+    browser.open(&format!("{}/meja?lang=id", app.base)).await;
+    browser.wait_for(ready, "the desk").await;
+
+    // Only for this session: nothing is stored, and a reload forgets it.
+    browser
+        .script("document.getElementById('keep-session').checked = true")
+        .await;
+    load_key(&browser, &sekda, "Drs. Joko Santoso, M.M.").await;
+    let kept = browser
+        .script("return document.querySelector('#key-list li[data-keyid]').textContent")
+        .await;
+    assert!(kept.as_str().unwrap().contains("hanya sesi ini"), "{kept}");
+    browser.open(&format!("{}/meja?lang=id", app.base)).await;
+    browser.wait_for(ready, "the desk again").await;
+    let keys = browser
+        .script("return document.querySelectorAll('#key-list li[data-keyid]').length")
+        .await;
+    assert_eq!(keys, json!(0));
+
+    // A key made in the browser: enrolment file offered, not yet registered.
+    browser
+        .script("document.getElementById('key-label').value = 'pejabat-baru'; document.getElementById('key-generate').click()")
+        .await;
+    browser
+        .wait_for(
+            "!document.getElementById('enrolment-link').hidden",
+            "the enrolment file",
+        )
+        .await;
+    let enrolment = browser
+        .script("const a = document.getElementById('enrolment-link'); return [a.download, document.getElementById('whoami-status') && document.getElementById('whoami-status').textContent]")
+        .await;
+    assert_eq!(enrolment[0], "pejabat-baru.enrolment.json");
+    browser
+        .wait_for(
+            "document.getElementById('whoami-status')",
+            "who the key belongs to",
+        )
+        .await;
+    let status = browser
+        .script("return document.getElementById('whoami-status').textContent")
+        .await;
+    assert!(
+        status.as_str().unwrap().contains("belum terikat"),
+        "{status}"
+    );
+
+    // Forgotten: gone from the page and from IndexedDB.
+    browser
+        .script(
+            "window.confirm = () => true; document.querySelector('#key-list .forget-key').click()",
+        )
+        .await;
+    browser
+        .wait_for(
+            "document.querySelectorAll('#key-list li[data-keyid]').length === 0",
+            "the key forgotten",
+        )
+        .await;
+    let stored = browser
+        .script_async(
+            "const done = arguments[arguments.length - 1];
+             const open = indexedDB.open('prasasti-desk', 1);
+             open.onsuccess = () => {
+               const count = open.result.transaction('keys').objectStore('keys').count();
+               count.onsuccess = () => done(count.result);
+             };",
+        )
+        .await;
+    assert_eq!(stored, json!(0));
+}

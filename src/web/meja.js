@@ -42,6 +42,8 @@
       inbox_approve: "Laporan tonggak menunggu persetujuan kantor Anda: {title}",
       inbox_due: "Tonggak kantor Anda jatuh tempo {due} tanpa laporan: {title}",
       inbox_overdue: "Tonggak kantor Anda TERLAMBAT sejak {due} tanpa laporan: {title}",
+      inbox_handover: "Serah terima jabatan {office} dari {from} kepada {to} belum dicatat",
+      record_handover: "Catat serah terima",
       reaffirm: "Tegaskan", amend: "Ubah", discontinue: "Hentikan", report: "Laporkan", approve: "Setujui", open: "Buka", withdraw: "Tarik draf",
       choose_type: "— pilih jenis pernyataan —",
       add: "Tambah", remove: "Hapus", optional: "tidak wajib", required: "wajib",
@@ -85,6 +87,8 @@
       inbox_approve: "Milestone report awaiting your office's approval: {title}",
       inbox_due: "Your office's milestone is due {due} with no report: {title}",
       inbox_overdue: "Your office's milestone is OVERDUE since {due} with no report: {title}",
+      inbox_handover: "The handover of {office} from {from} to {to} is not recorded yet",
+      record_handover: "Record the handover",
       reaffirm: "Reaffirm", amend: "Amend", discontinue: "Discontinue", report: "Report", approve: "Approve", open: "Open", withdraw: "Withdraw draft",
       choose_type: "— choose a kind of statement —",
       add: "Add", remove: "Remove", optional: "optional", required: "required",
@@ -361,7 +365,7 @@
   let origin = "";
   let types = null;
   let choices = {};
-  let me = { offices: [], registrar: false, holder: null };
+  let me = { offices: [], leaving: [], registrar: false, holder: null };
 
   async function loadState() {
     const [log, offices, programmes, catalogue] = await Promise.all([
@@ -456,7 +460,7 @@
   async function showMe() {
     const box = $("whoami");
     box.replaceChildren();
-    me = { offices: [], registrar: false, holder: null, heads: false };
+    me = { offices: [], leaving: [], registrar: false, holder: null };
     if (!active) {
       box.append(el("p", { class: "muted", text: t("whoami_none") }));
       $("inbox").replaceChildren();
@@ -483,6 +487,7 @@
           else { status = t("ended"); kind = "bad"; }
         }
         if (kind === "good") me.offices.push(m.office);
+        if (kind === "warn") me.leaving.push(m.office);
         me.holder = m.holder.name;
         box.append(el("p", { class: "whoami-mandate" },
           el("strong", { class: "holder-name", text: m.holder.name }), " — ",
@@ -526,6 +531,20 @@
             el("button", { type: "button", onclick: () => compose("commitment.reaffirm", { commitment: id }), text: t("reaffirm") }), " ",
             el("button", { type: "button", onclick: () => compose("commitment.amend", { commitment: id }), text: t("amend") }), " ",
             el("button", { type: "button", onclick: () => compose("commitment.discontinue", { commitment: id }), text: t("discontinue") })));
+        }
+      }
+    }
+    // A change of holder within the 90 days of grace, with no handover yet.
+    const graceStart = new Date(Date.now() - 90 * 24 * 3600 * 1000);
+    for (const office of state.offices.filter((o) => me.offices.includes(o.id) || me.leaving.includes(o.id))) {
+      const holders = office.holders;
+      for (let i = 1; i < holders.length; i++) {
+        const [outgoing, incoming] = [holders[i - 1], holders[i]];
+        const recorded = office.handovers.some((h) => h.outgoing === outgoing.id && h.incoming === incoming.id);
+        if (!recorded && new Date(incoming.from) >= graceStart) {
+          items.push(el("li", { class: "inbox-handover", "data-office": office.id },
+            t("inbox_handover", { office: office.name, from: outgoing.holder.name, to: incoming.holder.name }), " ",
+            el("button", { type: "button", onclick: () => compose("handover.record", { office: office.id, outgoing: outgoing.id, incoming: incoming.id, at: incoming.from }), text: t("record_handover") })));
         }
       }
     }

@@ -156,6 +156,8 @@ pub struct OfficeView {
     pub current: Option<String>,
     /// Every mandate, oldest first.
     pub holders: Vec<Mandate>,
+    /// The handovers recorded between its holders, oldest first.
+    pub handovers: Vec<Handover>,
 }
 
 /// A mandate with its office and keys.
@@ -388,6 +390,16 @@ impl State {
                 .iter()
                 .filter_map(|m| self.mandates.get(m).cloned())
                 .collect(),
+            handovers: {
+                let mut handovers: Vec<Handover> = self
+                    .handovers
+                    .values()
+                    .filter(|h| h.office == id)
+                    .cloned()
+                    .collect();
+                handovers.sort_by_key(|h| h.recorded.entry);
+                handovers
+            },
             office: o.clone(),
         })
     }
