@@ -753,6 +753,9 @@ async fn every_answer_carries_the_security_headers() {
         "/checkpoint",
         "/nothing-here",
         "/static/verify.js",
+        "/static/bytes.js",
+        "/static/meja.js",
+        "/meja",
     ] {
         let response = app.get(path).await;
         let headers = response.headers();

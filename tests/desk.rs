@@ -46,6 +46,16 @@ async fn write_story(app: &TestApp, steps: &[Step], until: usize) {
     }
 }
 
+/// A served ledger holding the story up to its first commitment made by
+/// two offices; that step, and its index.
+async fn before_a_co_signed_commitment(db: TestDb) -> (TestApp, Step, usize) {
+    let app = TestApp::spawn_empty(db).await;
+    let steps = demo::story(ORIGIN);
+    let at = co_signed_step(&steps, 1, "commitment.make");
+    write_story(&app, &steps, at).await;
+    (app, steps[at].clone(), at)
+}
+
 /// The first step from `from` signed by two or more keys.
 fn co_signed_step(steps: &[Step], from: usize, kind: &str) -> usize {
     (from..steps.len())
@@ -132,11 +142,8 @@ async fn unchanged(app: &TestApp, size: u64, id: &str, draft: &Value) {
 #[tokio::test]
 async fn every_draft_refusal_has_its_status_and_code_and_changes_nothing() {
     on_each_backend(|db| async move {
-        let app = TestApp::spawn_empty(db).await;
-        let steps = demo::story(ORIGIN);
-        let at = co_signed_step(&steps, 1, "commitment.make");
-        write_story(&app, &steps, at).await;
-        let step = &steps[at];
+        let (app, step, _) = before_a_co_signed_commitment(db).await;
+        let step = &step;
         let owner = key(step.signers[0]);
         let envelope = seal(&step.statement, &owner);
         let (status, draft) = app.post_to("/api/v1/drafts", body(&envelope)).await;
@@ -267,12 +274,8 @@ async fn an_expired_draft_takes_no_more_signatures() {
             draft_lifetime: Duration::from_millis(300),
             ..Default::default()
         };
-        let app = TestApp::spawn_empty(db).await;
-        let steps = demo::story(ORIGIN);
-        let at = co_signed_step(&steps, 1, "commitment.make");
-        write_story(&app, &steps, at).await;
+        let (app, step, _) = before_a_co_signed_commitment(db).await;
         let (base, _stop) = another_server(&app.db, config).await;
-        let step = &steps[at];
         let envelope = seal(&step.statement, &key(step.signers[0]));
         let (status, draft) = post_to(&app.client, &base, "/api/v1/drafts", body(&envelope)).await;
         assert_eq!(status, 201, "{draft}");
@@ -304,11 +307,8 @@ async fn an_expired_draft_takes_no_more_signatures() {
 #[tokio::test]
 async fn drafts_survive_a_restart_and_two_servers_share_them() {
     on_each_backend(|db| async move {
-        let app = TestApp::spawn_empty(db).await;
-        let steps = demo::story(ORIGIN);
-        let at = co_signed_step(&steps, 1, "commitment.make");
-        write_story(&app, &steps, at).await;
-        let step = &steps[at];
+        let (app, step, at) = before_a_co_signed_commitment(db).await;
+        let step = &step;
         let envelope = seal(&step.statement, &key(step.signers[0]));
         // Opened on one server, which then stops.
         let (first, stop) = another_server(&app.db, test_config()).await;

@@ -26,6 +26,16 @@ fn key_file(dir: &Path, stem: &str) -> PathBuf {
     path
 }
 
+async fn open_desk(browser: &Browser, url: &str) {
+    browser.open(url).await;
+    browser
+        .wait_for(
+            "document.getElementById('desk').dataset.ready === 'true'",
+            "the desk",
+        )
+        .await;
+}
+
 async fn load_key(browser: &Browser, file: &Path, holder: &str) {
     browser.upload("#key-file", file).await;
     browser
@@ -88,13 +98,7 @@ async fn two_officials_co_sign_a_commitment_at_the_desk_and_it_verifies() {
     let dir = output_dir("desk");
     let kadis = key_file(&dir, "diskominfo-yusuf");
     let bupati = key_file(&dir, "bupati-rina");
-    browser.open(&format!("{}/meja", app.base)).await;
-    browser
-        .wait_for(
-            "document.getElementById('desk').dataset.ready === 'true'",
-            "the desk",
-        )
-        .await;
+    open_desk(&browser, &format!("{}/meja", app.base)).await;
 
     // Every type has its words, and every field of every form its label.
     let unnamed = browser
@@ -185,13 +189,7 @@ async fn two_officials_co_sign_a_commitment_at_the_desk_and_it_verifies() {
         )
         .await;
     assert_eq!(exported, json!([false, "InvalidAccessError"]));
-    browser.open(&format!("{}/meja", app.base)).await;
-    browser
-        .wait_for(
-            "document.getElementById('desk').dataset.ready === 'true'",
-            "the desk again",
-        )
-        .await;
+    open_desk(&browser, &format!("{}/meja", app.base)).await;
     let kept = browser
         .script("return document.querySelectorAll('#key-list li[data-keyid]').length")
         .await;
@@ -239,13 +237,7 @@ async fn two_officials_co_sign_a_commitment_at_the_desk_and_it_verifies() {
 
     // Bappeda approves the report waiting in its inbox, from the desk too.
     let bappeda = key_file(&dir, "bappeda-dewi");
-    browser.open(&format!("{}/meja", app.base)).await;
-    browser
-        .wait_for(
-            "document.getElementById('desk').dataset.ready === 'true'",
-            "the desk",
-        )
-        .await;
+    open_desk(&browser, &format!("{}/meja", app.base)).await;
     load_key(&browser, &bappeda, "Dewi Anggraini, S.T., M.T.").await;
     let approve = "li.inbox-approve[data-milestone=portal-satu-data-400] button";
     browser
@@ -277,13 +269,7 @@ async fn two_officials_co_sign_a_commitment_at_the_desk_and_it_verifies() {
         .await;
 
     // A refused statement shows its reason on the page.
-    browser.open(&format!("{}/meja", app.base)).await;
-    browser
-        .wait_for(
-            "document.getElementById('desk').dataset.ready === 'true'",
-            "the desk",
-        )
-        .await;
+    open_desk(&browser, &format!("{}/meja", app.base)).await;
     browser
         .script("const p = document.getElementById('statement-type'); p.value = 'commitment.complete'; p.dispatchEvent(new Event('change'))")
         .await;
@@ -313,9 +299,7 @@ async fn a_session_key_is_gone_after_the_page_and_a_made_key_can_be_forgotten() 
     let app = demo_app(TestDb::sqlite()).await;
     let dir = output_dir("desk");
     let sekda = key_file(&dir, "sekda-joko");
-    let ready = "document.getElementById('desk').dataset.ready === 'true'";
-    browser.open(&format!("{}/meja?lang=id", app.base)).await;
-    browser.wait_for(ready, "the desk").await;
+    open_desk(&browser, &format!("{}/meja?lang=id", app.base)).await;
 
     // Only for this session: nothing is stored, and a reload forgets it.
     browser
@@ -326,8 +310,7 @@ async fn a_session_key_is_gone_after_the_page_and_a_made_key_can_be_forgotten() 
         .script("return document.querySelector('#key-list li[data-keyid]').textContent")
         .await;
     assert!(kept.as_str().unwrap().contains("hanya sesi ini"), "{kept}");
-    browser.open(&format!("{}/meja?lang=id", app.base)).await;
-    browser.wait_for(ready, "the desk again").await;
+    open_desk(&browser, &format!("{}/meja?lang=id", app.base)).await;
     let keys = browser
         .script("return document.querySelectorAll('#key-list li[data-keyid]').length")
         .await;

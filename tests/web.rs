@@ -83,9 +83,11 @@ async fn every_page_renders_in_both_languages() {
         let (status, css) = page(&app, "/static/site.css").await;
         assert_eq!(status, 200);
         assert!(css.contains(".badge"));
-        let (status, script) = page(&app, "/static/verify.js").await;
-        assert_eq!(status, 200);
-        assert!(script.contains("crypto.subtle"));
+        for script in ["/static/verify.js", "/static/meja.js", "/static/bytes.js"] {
+            let (status, text) = page(&app, script).await;
+            assert_eq!(status, 200, "{script}");
+            assert!(text.contains("crypto.subtle"), "{script}");
+        }
         // An entry page carries its proof bundle and links to the verifier.
         let (_, entry) = page(&app, "/ledger/7").await;
         assert!(entry.contains("c2sp.org/tlog-proof@v1"));

@@ -324,6 +324,12 @@ pub struct SignatureRequest {
     pub sig: String,
 }
 
+impl From<SignatureRequest> for EnvelopeSignature {
+    fn from(SignatureRequest { keyid, sig }: SignatureRequest) -> EnvelopeSignature {
+        EnvelopeSignature { keyid, sig }
+    }
+}
+
 fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     body.map(|Json(t)| t)
         .map_err(|e| ApiError::bad_request("malformed_request", e.body_text()))
@@ -351,10 +357,7 @@ async fn sign_draft(
     ApiPath(id): ApiPath<String>,
     body: Result<Json<SignatureRequest>, JsonRejection>,
 ) -> Result<Json<Draft>, ApiError> {
-    let SignatureRequest { keyid, sig } = json_body(body)?;
-    Ok(Json(
-        desk.sign(&id, EnvelopeSignature { keyid, sig }).await?,
-    ))
+    Ok(Json(desk.sign(&id, json_body(body)?.into()).await?))
 }
 
 /// Withdraw a pending draft, signed by one of its signers over the
@@ -380,8 +383,5 @@ async fn withdraw_draft(
     ApiPath(id): ApiPath<String>,
     body: Result<Json<SignatureRequest>, JsonRejection>,
 ) -> Result<Json<Draft>, ApiError> {
-    let SignatureRequest { keyid, sig } = json_body(body)?;
-    Ok(Json(
-        desk.withdraw(&id, EnvelopeSignature { keyid, sig }).await?,
-    ))
+    Ok(Json(desk.withdraw(&id, json_body(body)?.into()).await?))
 }

@@ -86,17 +86,8 @@ pub(super) async fn cosign(server: &str, id: &str, key_path: &Path, yes: bool) -
     let draft = get(server, &format!("/api/v1/drafts/{id}")).await?;
     let envelope: Envelope = serde_json::from_value(draft["envelope"].clone())
         .context("the server's draft has no envelope")?;
-    let payload = base64::Engine::decode(
-        &base64::engine::general_purpose::STANDARD,
-        envelope.payload.as_bytes(),
-    )
-    .context("the draft's payload is not base64")?;
-    let Ok(Value::Object(statement)) = serde_json::from_slice(&payload) else {
-        bail!("the draft's payload is not a JSON object");
-    };
-    if statement::canonical_json(&statement) != payload {
-        bail!("the draft's payload is not in canonical form; refusing to sign it");
-    }
+    let statement = official::statement_of(&envelope, "the draft")?;
+    let payload = statement::canonical_json(&statement);
     let keyid = statement::keyid_of(&signer.signing_key().verifying_key());
     eprint!(
         "{}",

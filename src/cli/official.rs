@@ -61,19 +61,7 @@ pub(super) fn sign(
                 statement::PAYLOAD_TYPE
             );
         }
-        let payload = base64::Engine::decode(
-            &base64::engine::general_purpose::STANDARD,
-            envelope.payload.as_bytes(),
-        )
-        .context("the envelope's payload is not base64")?;
-        let Ok(Value::Object(statement)) = serde_json::from_slice(&payload) else {
-            bail!("the envelope's payload is not a JSON object");
-        };
-        if statement::canonical_json(&statement) != payload {
-            bail!(
-                "the envelope's payload is not in canonical form; it was not made by prasasti sign"
-            );
-        }
+        let statement = statement_of(&envelope, "the envelope")?;
         (Some(envelope), statement)
     } else {
         (None, object)
@@ -109,6 +97,26 @@ pub(super) fn sign(
         None => statement::seal(&statement, signer.signing_key()),
     };
     Ok(envelope)
+}
+
+/// The statement an envelope carries, refusing a payload that is not the
+/// canonical form of a JSON object (it was not made by prasasti sign).
+pub(super) fn statement_of(
+    envelope: &Envelope,
+    what: &str,
+) -> Result<serde_json::Map<String, Value>> {
+    let payload = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        envelope.payload.as_bytes(),
+    )
+    .with_context(|| format!("{what}'s payload is not base64"))?;
+    let Ok(Value::Object(statement)) = serde_json::from_slice(&payload) else {
+        bail!("{what}'s payload is not a JSON object");
+    };
+    if statement::canonical_json(&statement) != payload {
+        bail!("{what}'s payload is not in canonical form; refusing to sign it");
+    }
+    Ok(statement)
 }
 
 /// The statement as a signer should read it before signing.

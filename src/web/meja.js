@@ -235,29 +235,7 @@
   const LONG_TEXT = new Set(["description", "justification", "finding", "response", "note", "notes", "reason", "recommendation"]);
 
   // ---- bytes -------------------------------------------------------------
-  function b64decode(text) {
-    const bin = atob(text);
-    const out = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-    return out;
-  }
-  function b64encode(bytes) {
-    let bin = "";
-    for (const b of bytes) bin += String.fromCharCode(b);
-    return btoa(bin);
-  }
-  function hex(bytes) {
-    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  }
-  function concat(...parts) {
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) { out.set(p, at); at += p.length; }
-    return out;
-  }
-  async function sha256(bytes) {
-    return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  }
+  const { b64decode, b64encode, hex, concat, sha256 } = window.prasastiBytes;
   // RFC 8785: object keys sorted by UTF-16 code units, strings as
   // JSON.stringify writes them, integers only (amounts are strings).
   function canonical(value) {

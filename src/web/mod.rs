@@ -21,6 +21,8 @@ use crate::ledger::Ledger;
 pub const STYLESHEET: &str = include_str!("site.css");
 /// The in-browser verifier of the Verifikasi page.
 pub const VERIFY_SCRIPT: &str = include_str!("verify.js");
+/// Byte helpers shared by the site's scripts.
+pub const BYTES_SCRIPT: &str = include_str!("bytes.js");
 /// The signing desk's script.
 pub const DESK_SCRIPT: &str = include_str!("meja.js");
 
@@ -58,6 +60,10 @@ where
         .route(
             "/static/verify.js",
             get(|| asset("text/javascript; charset=utf-8", VERIFY_SCRIPT)),
+        )
+        .route(
+            "/static/bytes.js",
+            get(|| asset("text/javascript; charset=utf-8", BYTES_SCRIPT)),
         )
         .route(
             "/static/meja.js",

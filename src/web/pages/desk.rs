@@ -97,6 +97,7 @@ pub(in crate::web) async fn desk(State(ledger): State<Ledger>, lang: Lang) -> Pa
                 div #result role="status" aria-live="polite" {}
             }
         }
+        script src="/static/bytes.js" {}
         script src="/static/meja.js" {}
     };
     section(lang, Nav::Desk, body)

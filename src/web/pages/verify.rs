@@ -108,6 +108,7 @@ pub(in crate::web) async fn verification(
             "Auditors can check the whole log and its governance rules without a browser:"
         )) }
         pre { "echo '" (vkey) "' > ledger.vkey\nprasasti verify --server <URL> --vkey ledger.vkey" }
+        script src="/static/bytes.js" {}
         script src="/static/verify.js" {}
     };
     section(lang, Nav::Verify, body)
