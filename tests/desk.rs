@@ -422,3 +422,42 @@ fn the_dry_run_says_acceptable_exactly_when_the_append_accepts() {
         assert_eq!(again["entry"], app.tree_size().await - 1);
     });
 }
+
+#[tokio::test]
+async fn a_key_may_hold_only_so_many_pending_drafts() {
+    on_each_backend(|db| async move {
+        let (app, step, _) = before_a_co_signed_commitment(db).await;
+        let mut config = test_config();
+        config.desk = DeskLimits {
+            pending_per_key: 1,
+            ..Default::default()
+        };
+        let (base, _stop) = another_server(&app.db, config).await;
+        let owner = key(step.signers[0]);
+        let (status, first) = post_to(
+            &app.client,
+            &base,
+            "/api/v1/drafts",
+            body(&seal(&step.statement, &owner)),
+        )
+        .await;
+        assert_eq!(status, 201, "{first}");
+        let mut second = step.statement.clone();
+        second.insert("id".into(), json!("a-second-draft"));
+        let (status, answer) = post_to(
+            &app.client,
+            &base,
+            "/api/v1/drafts",
+            body(&seal(&second, &owner)),
+        )
+        .await;
+        assert_eq!(
+            (status, &answer["error"]["code"]),
+            (429, &json!("too_many_drafts")),
+            "{answer}"
+        );
+        let (_, pending) = app.get_json("/api/v1/drafts?status=pending").await;
+        assert_eq!(pending.as_array().map(Vec::len), Some(1));
+    })
+    .await;
+}

@@ -64,6 +64,14 @@
       need_key: "Muat atau pilih kunci dulu.",
       rupiah: "Rp {amount}",
       draft_open_failed: "Draf tidak dapat dibuka: {message}",
+      advice_unauthorized_signer: "Minta pemegang jabatan yang disebut di atas ikut menandatangani draf ini; bila ia sudah menandatangani, mandatnya mungkin telah berakhir atau kuncinya dicabut.",
+      advice_invalid_statement: "Perbaiki isian yang disebut di atas, lalu tinjau dan tandatangani lagi.",
+      advice_statement_id_conflict: "Kode pernyataan ini sudah dipakai pernyataan lain; susun ulang pernyataannya (kode baru dibuat otomatis).",
+      advice_signature_not_needed: "Kunci ini tidak memenuhi satu pun yang masih diperlukan draf ini; yang perlu menandatangani tercantum di atas.",
+      advice_signer_without_mandate: "Kunci ini belum terikat pada mandat yang berlaku; hubungi registrar.",
+      advice_draft_exists: "Pernyataan ini sudah menunggu tanda tangan dalam draf lain; buka draf itu dari kotak masuk.",
+      advice_too_many_drafts: "Selesaikan atau tarik beberapa draf yang menunggu lebih dulu.",
+      advice_draft_expired: "Draf ini kedaluwarsa; susun dan tandatangani pernyataannya lagi.",
     },
     en: {
       insecure: "Signing needs a secure connection (HTTPS, or 127.0.0.1/localhost). This page was opened over plain HTTP from another address, so the browser does not let keys be used. Contact the server's operator.",
@@ -109,6 +117,14 @@
       need_key: "Load or choose a key first.",
       rupiah: "Rp {amount}",
       draft_open_failed: "The draft could not be opened: {message}",
+      advice_unauthorized_signer: "Ask the holder of the office named above to co-sign this draft; if they did sign, their mandate may have ended or their key been revoked.",
+      advice_invalid_statement: "Correct the field named above, then review and sign again.",
+      advice_statement_id_conflict: "This statement id is taken by another statement; draft the statement again (a new id is made for you).",
+      advice_signature_not_needed: "This key meets nothing the draft still needs; who must sign is listed above.",
+      advice_signer_without_mandate: "This key is not bound to a current mandate; contact the registrars.",
+      advice_draft_exists: "This statement is already waiting for signatures in another draft; open that draft from the inbox.",
+      advice_too_many_drafts: "Complete or withdraw some of your pending drafts first.",
+      advice_draft_expired: "This draft expired; draft and sign the statement again.",
     },
   };
   function t(key, values) {
@@ -799,6 +815,8 @@
     const box = $("result");
     box.replaceChildren(el("p", { class: "bad", id: "refusal", "data-code": error.code || "", role: "alert", text: message }));
     if (error.details && error.details.needed) box.append(el("p", { text: t("missing", { missing: error.details.needed }) }));
+    const advice = error.code && WORDS[lang]["advice_" + error.code];
+    if (advice) box.append(el("p", { class: "advice", text: advice }));
     if (field && form) showFieldError(field, message);
   }
 
