@@ -368,3 +368,51 @@ async fn a_session_key_is_gone_after_the_page_and_a_made_key_can_be_forgotten() 
         .await;
     assert_eq!(stored, json!(0));
 }
+
+/// This machine's address on its network (not loopback), if it has one.
+fn network_address() -> Option<std::net::IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("192.0.2.1:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_plain_http_from_elsewhere_the_desk_says_signing_needs_https() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let Some(ip) = network_address() else {
+        eprintln!("skipped: this machine has no network address besides loopback");
+        return;
+    };
+    let app = TestApp::spawn(TestDb::sqlite()).await;
+    // The site as a browser elsewhere on the network reaches it: plain
+    // HTTP to a non-loopback address, which is not a secure context.
+    let upstream = app.base.clone();
+    let listener = tokio::net::TcpListener::bind((ip, 0)).await.unwrap();
+    let site = format!("http://{}", listener.local_addr().unwrap());
+    let client = prasasti::ledger::http::client().unwrap();
+    let router = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+        let (client, upstream) = (client.clone(), upstream.clone());
+        async move {
+            let answer = client.get(format!("{upstream}{uri}")).send().await.unwrap();
+            let kind = answer.headers()["content-type"].clone();
+            (
+                [(axum::http::header::CONTENT_TYPE, kind)],
+                answer.bytes().await.unwrap(),
+            )
+        }
+    });
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    browser.open(&format!("{site}/meja?lang=id")).await;
+    browser
+        .wait_for("!document.getElementById('insecure').hidden", "the warning")
+        .await;
+    let warning = browser
+        .script("return [window.isSecureContext, document.getElementById('insecure').textContent]")
+        .await;
+    assert_eq!(warning[0], false);
+    assert!(warning[1].as_str().unwrap().contains("HTTPS"), "{warning}");
+    browser.screenshot("desk-insecure").await;
+}
