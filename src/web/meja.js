@@ -241,6 +241,28 @@
     const names = FIELDS[name];
     return names ? names[lang === "en" ? 1 : 0] : null;
   }
+  // What the less obvious fields mean, in plain words; the model's own
+  // (English) description is shown where there is none.
+  const HINTS = {
+    id: ["Kode singkat yang unik, mis. portal-satu-data. Tidak dapat diubah kemudian.", "A short unique code, e.g. portal-satu-data. It cannot be changed later."],
+    amount: ["Dalam rupiah, angka saja tanpa titik: 1250000000.", "In rupiah, digits only: 1250000000."],
+    currency: ["Selalu IDR.", "Always IDR."],
+    sha256: ["Sidik jari berkas: pilih berkasnya dan peramban menghitungnya; berkas tidak dikirim.", "The file's fingerprint: pick the file and the browser computes it; the file is not sent."],
+    basis: ["Surat keputusan, berita acara atau persetujuan yang menjadi dasar.", "The decree, minutes or approval this rests on."],
+    key: ["Kunci publik pejabat (keyid), 64 karakter, dari berkas pendaftaran.", "The official's public key (keyid), 64 characters, from the enrolment file."],
+    keys: ["Kunci publik pejabat (keyid); setiap pemilik kunci ikut menandatangani.", "The officials' public keys (keyid); each key's holder co-signs."],
+    nip: ["18 digit tanpa spasi, untuk ASN.", "18 digits without spaces, for civil servants."],
+    person: ["Untuk kepala daerah terpilih tanpa NIP; sama di setiap mandatnya.", "For an elected head without a NIP; the same in each of their mandates."],
+    approvers: ["Kantor yang harus menyetujui laporan (bawaan: Bappeda dan Inspektorat).", "Offices that must approve the report (by default Bappeda and the Inspectorate)."],
+    report: ["Nomor entri laporan yang diputuskan (diisi dari kotak masuk).", "The entry number of the report decided on (filled in from the inbox)."],
+    open_commitments: ["Setiap komitmen yang masih berjalan dan diserahkan kepada pejabat baru.", "Every commitment still open, handed to the new holder."],
+    justification: ["Alasan yang akan dibaca publik.", "The reason the public will read."],
+    due: ["Tanggal tenggat.", "The due date."],
+    physical_pct: ["0 sampai 100.", "0 to 100."],
+    financial_pct: ["0 sampai 100.", "0 to 100."],
+    threshold: ["Berapa registrar yang harus menandatangani.", "How many registrars must sign."],
+  };
+
   // Fields whose choices come from the ledger's state.
   const CHOICES = {
     programme: "programmes", commitment: "commitments", milestone: "milestones",
@@ -594,6 +616,15 @@
     return schema.$ref ? schema.$ref.split("/").pop() : null;
   }
 
+  // Fields in the order the model declares the required ones (the
+  // `required` list keeps it), then the optional ones.
+  function ordered(schema) {
+    const props = Object.entries(schema.properties || {});
+    const required = schema.required || [];
+    const rank = (k) => (required.includes(k) ? required.indexOf(k) : required.length);
+    return props.sort((a, b) => rank(a[0]) - rank(b[0]) || (a[0] < b[0] ? -1 : 1));
+  }
+
   let fieldCounter = 0;
   // Builds the input for one value; returns {node, read()}.
   function widget(name, schema, value, path) {
@@ -601,7 +632,7 @@
     const s = resolve(schema);
     const id = "f" + (++fieldCounter);
     if (s.type === "object") {
-      const parts = Object.entries(s.properties || {}).map(([k, sub]) => {
+      const parts = ordered(s).map(([k, sub]) => {
         const { schema: inner, nullable } = unwrap(sub);
         const required = (s.required || []).includes(k) && !nullable;
         return [k, field(k, inner, value ? value[k] : undefined, required, path.concat(k))];
@@ -693,7 +724,8 @@
     const w = widget(name, schema, value, path);
     const s = resolve(schema);
     const label = fieldName(name);
-    const help = schema.description || s.description || "";
+    const hint = HINTS[name];
+    const help = hint ? hint[lang === "en" ? 1 : 0] : (lang === "en" ? schema.description || s.description || "" : "");
     const wrapper = el("div", { class: "field", "data-field": path.join("."), "data-label": label ? "ok" : "missing" });
     if (s.type !== "object") {
       wrapper.append(el("label", { for: w.input ? w.input.id : null },
@@ -724,7 +756,7 @@
     if (!type) return;
     const info = types.types.find((x) => x.type === type);
     const top = resolve(info.schema);
-    const parts = Object.entries(top.properties || {}).map(([k, sub]) => {
+    const parts = ordered(top).map(([k, sub]) => {
       const { schema, nullable } = unwrap(sub);
       const required = (top.required || []).includes(k) && !nullable;
       return [k, field(k, schema, preset[k], required, [k])];
