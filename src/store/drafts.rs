@@ -82,12 +82,17 @@ impl Store {
         if let Some(key) = &filter.created_by {
             query = query.filter(draft::Column::CreatedBy.eq(key.as_str()));
         }
-        Ok(query
+        let mut rows = query
             .order_by_desc(draft::Column::CreatedAt)
             .order_by_asc(draft::Column::Id)
             .limit(limit)
             .all(&self.db)
-            .await?)
+            .await?;
+        // LIKE reads `_` in an office id as any character: keep exact ones.
+        if let Some(office) = &filter.office {
+            rows.retain(|r| r.offices.split(' ').any(|o| o == office));
+        }
+        Ok(rows)
     }
 
     /// How many pending drafts a key has opened.
