@@ -189,11 +189,31 @@ async fn two_officials_co_sign_a_commitment_at_the_desk_and_it_verifies() {
         )
         .await;
     assert_eq!(exported, json!([false, "InvalidAccessError"]));
-    open_desk(&browser, &format!("{}/meja", app.base)).await;
+    open_desk(&browser, &format!("{}/meja?lang=id", app.base)).await;
     let kept = browser
         .script("return document.querySelectorAll('#key-list li[data-keyid]').length")
         .await;
     assert_eq!(kept, json!(1));
+    // The draft waits in the signer's own inbox too, for whom it needs, in words.
+    browser
+        .wait_for(
+            &format!("document.querySelector('li[data-draft={draft}]')"),
+            "the draft in the inbox",
+        )
+        .await;
+    let waiting = browser
+        .script(&format!(
+            "return document.querySelector('li[data-draft={draft}]').textContent"
+        ))
+        .await;
+    assert!(
+        waiting
+            .as_str()
+            .unwrap()
+            .contains("menunggu Bupati (kepala daerah)"),
+        "{waiting}"
+    );
+    open_desk(&browser, &format!("{}/meja", app.base)).await;
 
     // The Bupati loads the key on the same device; the draft is in the inbox.
     load_key(&browser, &bupati, "Rina Kusumawardani, S.H., M.H.").await;

@@ -529,7 +529,7 @@
         if (seen.has(d.id)) continue;
         seen.add(d.id);
         const signed = d.signed_by.some((s) => s.keyid === active.keyid);
-        const missing = d.missing.map((m) => m.needed).join("; ");
+        const missing = d.missing.map(missingWords).join("; ");
         items.push(el("li", { class: "inbox-draft", "data-draft": d.id },
           signed ? t("inbox_mine", { missing }) : t("inbox_draft", { what: d.words[lang] }), " ",
           el("button", { type: "button", class: "open-draft", onclick: () => openDraft(d.id), text: t("open") })));
@@ -585,6 +585,35 @@
     }
     if (items.length === 0) list.append(el("li", { class: "muted", text: t("inbox_empty") }));
     list.append(...items);
+  }
+
+  // What a draft still lacks, in the page's language, from the rules'
+  // machine-readable needs (their words, in English, where there are none).
+  const ROLES = {
+    head_of_region: ["Bupati (kepala daerah)", "the head of region (Bupati)"],
+    deputy_head: ["Wakil Bupati", "the deputy head"],
+    secretary: ["Sekretaris Daerah", "the regional secretary (Sekda)"],
+    planning: ["Kepala Bappeda", "the head of planning (Bappeda)"],
+    inspectorate: ["Inspektur (Inspektorat)", "the Inspectorate"],
+    opd_head: ["kepala OPD", "a head of a regional agency (OPD)"],
+    sub_district_head: ["Camat", "a sub-district head (Camat)"],
+    village_head: ["Kepala Desa", "a village head"],
+    other: ["pejabat lain", "another office"],
+  };
+  function needWords(need) {
+    const pick = (pair) => pair[lang === "en" ? 1 : 0];
+    if (need === "registrars") return pick(["tanda tangan registrar", "the registrars' signatures"]);
+    if (need.office) return (choices.offices.find((o) => o[0] === need.office) || [null, need.office])[1];
+    if (need.role) return pick(ROLES[need.role] || [need.role, need.role]);
+    if (need.key) return t("key") + " " + need.key.slice(0, 16) + "…";
+    return "?";
+  }
+  function missingWords(m) {
+    if (lang === "en" || m.any_of.length === 0) return m.needed;
+    const words = m.any_of.map(needWords).join(" atau ");
+    const counted = m.any_of.includes("registrars") && /\((\d+) so far\)/.exec(m.needed);
+    const threshold = /^(\d+) registrar/.exec(m.needed);
+    return threshold ? words + " (" + threshold[1] + " diperlukan, " + (counted ? counted[1] : 0) + " sudah)" : words;
   }
 
   // A statement named by its type, when the server's words cannot be had.
@@ -837,7 +866,7 @@
       box.append(el("p", { text: t("withdrawn") }));
     } else {
       box.append(el("p", { id: "result-pending", "data-draft": draft.id, text: t("pending", { id: draft.id }) }),
-        el("ul", { id: "result-missing" }, ...draft.missing.map((m) => el("li", { text: m.needed }))));
+        el("ul", { id: "result-missing" }, ...draft.missing.map((m) => el("li", { text: missingWords(m) }))));
     }
   }
 
@@ -859,7 +888,7 @@
       const signed = active && draft.signed_by.some((s) => s.keyid === active.keyid);
       const box = $("result");
       box.replaceChildren(el("p", { class: "lead", text: draft.words[lang] }),
-        el("ul", {}, ...draft.missing.map((m) => el("li", { text: t("missing", { missing: m.needed }) }))));
+        el("ul", {}, ...draft.missing.map((m) => el("li", { text: t("missing", { missing: missingWords(m) }) }))));
       if (signed) {
         box.append(el("button", { type: "button", id: "withdraw-button", onclick: () => withdraw(draft, statement), text: t("withdraw") }));
       } else {
