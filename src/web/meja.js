@@ -24,6 +24,7 @@
       insecure: "Penandatanganan memerlukan koneksi aman (HTTPS, atau 127.0.0.1/localhost). Halaman ini dibuka lewat HTTP biasa dari alamat lain, sehingga peramban tidak mengizinkan kunci dipakai. Hubungi pengelola server.",
       no_webcrypto: "Peramban ini tidak mendukung tanda tangan Ed25519. Pakai Chromium/Chrome 137+, Firefox 129+ atau Safari 17+.",
       no_keys: "Belum ada kunci di perangkat ini.",
+      no_storage: "Peramban ini tidak mengizinkan penyimpanan kunci di perangkat; kunci hanya dapat dipakai untuk sesi ini.",
       use: "Pakai", forget: "Lupakan kunci", active: "aktif",
       kept_device: "disimpan di perangkat ini", kept_session: "hanya sesi ini",
       forget_confirm: "Hapus kunci ini dari perangkat ini? Tanpa berkas kuncinya, Anda tidak dapat menandatangani lagi dari sini.",
@@ -77,6 +78,7 @@
       insecure: "Signing needs a secure connection (HTTPS, or 127.0.0.1/localhost). This page was opened over plain HTTP from another address, so the browser does not let keys be used. Contact the server's operator.",
       no_webcrypto: "This browser does not support Ed25519 signatures. Use Chromium/Chrome 137+, Firefox 129+ or Safari 17+.",
       no_keys: "No key on this device yet.",
+      no_storage: "This browser does not let keys be kept on the device; keys can be used for this session only.",
       use: "Use", forget: "Forget key", active: "active",
       kept_device: "kept on this device", kept_session: "this session only",
       forget_confirm: "Delete this key from this device? Without its key file you cannot sign from here again.",
@@ -298,12 +300,18 @@
   const sessionKeys = new Map();
   let active = null;
 
+  // Whether this browser lets the desk keep keys (IndexedDB may be blocked
+  // or unavailable, as in some private windows): then keys are for the
+  // session only.
+  let deviceStorage = true;
   function openDb() {
     return new Promise((resolve, reject) => {
       const request = indexedDB.open("prasasti-desk", 1);
       request.onupgradeneeded = () => request.result.createObjectStore("keys", { keyPath: "keyid" });
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
+      request.onblocked = () => reject(new Error("blocked"));
+      setTimeout(() => reject(new Error("IndexedDB did not answer")), 5000);
     });
   }
   async function store(mode, fn) {
@@ -316,7 +324,16 @@
     });
   }
   async function deviceKeys() {
-    return (await store("readonly", (s) => s.getAll())) || [];
+    if (!deviceStorage) return [];
+    try {
+      return (await store("readonly", (s) => s.getAll())) || [];
+    } catch (error) {
+      deviceStorage = false;
+      $("keep-session").checked = true;
+      $("keep-device").disabled = true;
+      say("key-message", t("no_storage"), "bad");
+      return [];
+    }
   }
   async function allKeys() {
     const kept = (await deviceKeys()).map((k) => Object.assign({ kept: "device" }, k));
@@ -349,7 +366,7 @@
   }
 
   async function keep(entry, where) {
-    if (where === "device") await store("readwrite", (s) => s.put(entry));
+    if (where === "device" && deviceStorage) await store("readwrite", (s) => s.put(entry));
     else sessionKeys.set(entry.keyid, entry);
     await choose(entry.keyid);
   }
