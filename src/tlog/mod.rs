@@ -1,5 +1,6 @@
 //! Log mathematics and formats: RFC 9162 Merkle trees and proofs, C2SP signed
-//! notes and checkpoints, tlog-tiles paths and tlog-proof bundles.
+//! notes and checkpoints, witness cosignatures, tlog-tiles paths and
+//! tlog-proof bundles.
 //!
 //! Nothing in this module performs I/O. Proof generation is split in two
 //! steps so that storage can fetch exactly the hashes a proof needs: first
@@ -7,6 +8,7 @@
 
 pub mod bundle;
 pub mod checkpoint;
+pub mod cosignature;
 pub mod hash;
 pub mod note;
 pub mod proof;
