@@ -14,6 +14,7 @@ pub mod note;
 pub mod policy;
 pub mod proof;
 pub mod tile;
+pub mod witness;
 
 pub use checkpoint::Checkpoint;
 pub use hash::{Hash, NodeId};
