@@ -20,5 +20,6 @@ pub mod server;
 pub mod store;
 pub mod tlog;
 pub mod web;
+pub mod witness;
 
 pub use server::serve;

@@ -532,3 +532,99 @@ async fn officials_co_sign_through_a_draft_from_the_command_line() {
     assert!(text(&out).contains("draft_submitted"), "{}", text(&out));
     assert_eq!(app.tree_size().await, size + 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_witness_is_made_and_served_from_the_command_line() {
+    use std::io::{BufRead as _, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let out = prasasti(
+        &[
+            "witness",
+            "init",
+            "--name",
+            "saksi.dprd.example",
+            "--keys",
+            "wk",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    #[cfg(unix)]
+    assert_eq!(mode(&dir.path().join("wk/witness.key")), 0o600);
+    let vkey = std::fs::read_to_string(dir.path().join("wk/witness.vkey")).unwrap();
+    let verifier = prasasti::tlog::cosignature::CosignatureVerifier::parse(vkey.trim()).unwrap();
+    let again = prasasti(
+        &[
+            "witness",
+            "init",
+            "--name",
+            "saksi.dprd.example",
+            "--keys",
+            "wk",
+        ],
+        dir.path(),
+    );
+    assert!(!again.status.success() && text(&again).contains("refusing to overwrite"));
+
+    let log = NoteSigner::from_seed("example.org/witnessed", [3; 32]).unwrap();
+    std::fs::write(
+        dir.path().join("logs"),
+        format!(
+            "# logs this witness watches\nlog {}\n",
+            log.verifier().to_vkey_string()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(binary())
+        .args([
+            "witness",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--keys",
+            "wk",
+            "--database",
+            "sqlite://w.db",
+            "--logs",
+            "logs",
+        ])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_owned();
+    let checkpoint = prasasti::tlog::checkpoint::Checkpoint {
+        origin: "example.org/witnessed".into(),
+        size: 1,
+        root: prasasti::tlog::hash::leaf_hash(b"one"),
+    };
+    let body = format!("old 0\n\n{}", checkpoint.sign(&log).unwrap());
+    let response = prasasti::ledger::http::client()
+        .unwrap()
+        .post(&url)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let cosignature = response.text().await.unwrap();
+    let opened = prasasti::tlog::note::open(
+        &format!("{}{cosignature}", checkpoint.sign(&log).unwrap()),
+        &[log.verifier()],
+    )
+    .unwrap();
+    assert!(
+        verifier
+            .verify(&opened.text, &opened.unverified[0])
+            .is_some()
+    );
+    child.kill().ok();
+    child.wait().ok();
+}

@@ -20,3 +20,4 @@ mod properties;
 mod schemathesis;
 mod storage;
 mod web;
+mod witness;

@@ -10,6 +10,7 @@ mod m20261128_000001_log;
 mod m20261128_000002_governance;
 mod m20261128_000003_insert_guards;
 mod m20261128_000004_drafts;
+mod m20261128_000005_witness;
 
 /// Every migration, oldest first.
 ///
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_governance::Migration),
             Box::new(m20261128_000003_insert_guards::Migration),
             Box::new(m20261128_000004_drafts::Migration),
+            Box::new(m20261128_000005_witness::Migration),
         ]
     }
 }

@@ -40,19 +40,42 @@ fn write_new(path: &Path, contents: &str, secret: bool) -> Result<()> {
 }
 
 fn write_pair(signer: &NoteSigner, dir: &Path, stem: &str) -> Result<String> {
+    let vkey = signer.verifier().to_vkey_string();
+    write_key_pair(
+        dir,
+        &format!("{stem}.key"),
+        &signer.to_private_string(),
+        &format!("{stem}.vkey"),
+        &vkey,
+    )?;
+    Ok(vkey)
+}
+
+/// Writes a private key file (0600) and its public key file into `dir`,
+/// refusing to overwrite either.
+pub fn write_key_pair(
+    dir: &Path,
+    key_file: &str,
+    private: &str,
+    vkey_file: &str,
+    vkey: &str,
+) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let key = dir.join(format!("{stem}.key"));
-    let vkey_path = dir.join(format!("{stem}.vkey"));
+    let vkey_path = dir.join(vkey_file);
     if vkey_path.exists() {
         bail!(
             "{} already exists; refusing to overwrite a key",
             vkey_path.display()
         );
     }
-    write_new(&key, &format!("{}\n", signer.to_private_string()), true)?;
-    let vkey = signer.verifier().to_vkey_string();
-    write_new(&vkey_path, &format!("{vkey}\n"), false)?;
-    Ok(vkey)
+    write_new(&dir.join(key_file), &format!("{private}\n"), true)?;
+    write_new(&vkey_path, &format!("{vkey}\n"), false)
+}
+
+/// Reads a private key file's text, refusing one readable by group or others.
+pub fn read_private(path: &Path) -> Result<String> {
+    check_private(path)?;
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
 }
 
 /// Creates `dir/ledger.key` (mode 0600) and `dir/ledger.vkey` for `origin`.
@@ -98,9 +121,7 @@ fn check_private(path: &Path) -> Result<()> {
 
 /// Reads a private key file, refusing one readable by group or others.
 pub fn load_signing_key(path: &Path) -> Result<NoteSigner> {
-    check_private(path)?;
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = read_private(path)?;
     NoteSigner::parse(text.trim())
         .with_context(|| format!("{} is not a private key", path.display()))
 }

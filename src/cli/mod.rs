@@ -6,6 +6,7 @@ mod drafts;
 mod keys;
 mod official;
 mod server;
+mod witness;
 
 use std::path::{Path, PathBuf};
 
@@ -95,6 +96,9 @@ pub enum Command {
         #[arg(long, default_value = "keys")]
         keys: PathBuf,
     },
+    /// Run a witness: cosign checkpoints of the logs it watches, never two histories.
+    #[command(subcommand)]
+    Witness(witness::WitnessCommand),
     /// Create an official's signing key pair (DIR/NAME.key and DIR/NAME.vkey).
     Keygen {
         /// Key name, such as the official's NIP or a short handle.
@@ -288,6 +292,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             println!("verifier key: {vkey}");
             Ok(())
         }
+        Command::Witness(command) => witness::run(command).await,
         Command::Keygen { name, out } => {
             let (vkey, keyid) = keys::keygen(&name, &out)?;
             println!(

@@ -198,3 +198,31 @@ pub mod draft {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// `witness_heads`: what a witness last cosigned, per log.
+pub mod witness_head {
+    use sea_orm::entity::prelude::*;
+
+    /// One log's latest cosigned checkpoint.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "witness_heads")]
+    pub struct Model {
+        /// The log's origin.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub origin: String,
+        /// Its size.
+        pub size: i64,
+        /// Its root hash, base64.
+        pub root: String,
+        /// The signed checkpoint as received.
+        pub checkpoint: String,
+        /// When it was cosigned (RFC 3339).
+        pub updated_at: String,
+    }
+
+    /// No relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -5,9 +5,11 @@
 mod append;
 mod drafts;
 pub mod entities;
+mod witness;
 
 pub use self::append::AppendTx;
 pub use self::drafts::{DraftFilter, DraftRow};
+pub use self::witness::WitnessHead;
 
 use std::collections::HashMap;
 use std::str::FromStr;

@@ -60,6 +60,54 @@ impl Cosigner {
         })
     }
 
+    /// A new cosigner key for `name`, from the system's randomness.
+    pub fn generate(name: &str) -> Result<Cosigner, NoteError> {
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed).map_err(|e| NoteError::Randomness(e.to_string()))?;
+        Cosigner::from_seed(name, seed)
+    }
+
+    /// Reads `PRIVATE+KEY+<name>+<8 hex>+base64(0x04 || seed)`.
+    pub fn parse(text: &str) -> Result<Cosigner, NoteError> {
+        let rest = text
+            .strip_prefix("PRIVATE+KEY+")
+            .ok_or(NoteError::MalformedKey(
+                "a private key starts with PRIVATE+KEY+",
+            ))?;
+        let mut parts = rest.splitn(3, '+');
+        let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(NoteError::MalformedKey(
+                "expected PRIVATE+KEY+<name>+<key id>+<key>",
+            ));
+        };
+        let bytes = STANDARD
+            .decode(key)
+            .map_err(|_| NoteError::MalformedKey("the key is not valid base64"))?;
+        if bytes.first() != Some(&ALG_COSIGNATURE_V1) {
+            return Err(NoteError::MalformedKey("a cosigner key has type 0x04"));
+        }
+        let seed: [u8; 32] = bytes[1..]
+            .try_into()
+            .map_err(|_| NoteError::MalformedKey("an Ed25519 seed is 32 bytes"))?;
+        let cosigner = Cosigner::from_seed(name, seed)?;
+        if format!("{:08x}", cosigner.id) != id {
+            return Err(NoteError::MalformedKey("the key ID does not match the key"));
+        }
+        Ok(cosigner)
+    }
+
+    /// The private key file's line.
+    pub fn to_private_string(&self) -> String {
+        let mut raw = vec![ALG_COSIGNATURE_V1];
+        raw.extend_from_slice(self.key.as_bytes());
+        format!(
+            "PRIVATE+KEY+{}+{:08x}+{}",
+            self.name,
+            self.id,
+            STANDARD.encode(raw)
+        )
+    }
+
     /// The name.
     pub fn name(&self) -> &str {
         &self.name
@@ -200,6 +248,8 @@ mod tests {
         );
         let parsed = CosignatureVerifier::parse(VKEY).unwrap();
         assert_eq!(parsed, cosigner.verifier());
+        let again = Cosigner::parse(&cosigner.to_private_string()).unwrap();
+        assert_eq!(again.verifier(), cosigner.verifier());
     }
 
     #[test]

@@ -1,0 +1,88 @@
+//! A witness's state: per log, the checkpoint it last cosigned. It moves
+//! forward by conditional updates, so two requests racing from the same
+//! size cannot both advance (and triggers refuse a step back).
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
+
+use super::entities::witness_head;
+use super::{Store, StoreError};
+use crate::tlog::hash::Hash;
+
+/// What a witness holds for one log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WitnessHead {
+    /// The size last cosigned.
+    pub size: u64,
+    /// Its root.
+    pub root: Hash,
+    /// The signed checkpoint as received.
+    pub checkpoint: String,
+}
+
+impl Store {
+    /// What this witness last cosigned for `origin`.
+    pub async fn witness_head(&self, origin: &str) -> Result<Option<WitnessHead>, StoreError> {
+        let Some(row) = witness_head::Entity::find_by_id(origin.to_owned())
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(WitnessHead {
+            size: super::index_from(row.size, "witness size")?,
+            root: Hash::from_base64(&row.root)
+                .map_err(|_| StoreError::Corrupt(format!("witness root of {origin}")))?,
+            checkpoint: row.checkpoint,
+        }))
+    }
+
+    /// Moves `origin` from `from` (`None`: never cosigned) to `to`; `false`
+    /// when another request moved it first.
+    pub async fn advance_witness(
+        &self,
+        origin: &str,
+        from: Option<&WitnessHead>,
+        to: &WitnessHead,
+        at: &str,
+    ) -> Result<bool, StoreError> {
+        let row = witness_head::Model {
+            origin: origin.to_owned(),
+            size: super::to_i64(to.size),
+            root: to.root.to_base64(),
+            checkpoint: to.checkpoint.clone(),
+            updated_at: at.to_owned(),
+        };
+        let Some(from) = from else {
+            return match witness_head::Entity::insert(row.into_active_model())
+                .exec(&self.db)
+                .await
+            {
+                Ok(_) => Ok(true),
+                Err(e)
+                    if matches!(
+                        e.sql_err(),
+                        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                    ) =>
+                {
+                    Ok(false)
+                }
+                Err(e) => Err(e.into()),
+            };
+        };
+        let result = witness_head::Entity::update_many()
+            .col_expr(witness_head::Column::Size, Expr::value(row.size))
+            .col_expr(witness_head::Column::Root, Expr::value(row.root))
+            .col_expr(
+                witness_head::Column::Checkpoint,
+                Expr::value(row.checkpoint),
+            )
+            .col_expr(witness_head::Column::UpdatedAt, Expr::value(row.updated_at))
+            .filter(witness_head::Column::Origin.eq(origin))
+            .filter(witness_head::Column::Size.eq(super::to_i64(from.size)))
+            .filter(witness_head::Column::Root.eq(from.root.to_base64()))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+}
