@@ -12,6 +12,26 @@ mod m20261128_000003_insert_guards;
 mod m20261128_000004_drafts;
 mod m20261128_000005_witness;
 
+/// Runs the SQL written for the connection's backend.
+async fn for_backend(
+    manager: &SchemaManager<'_>,
+    sqlite: &str,
+    postgres: &str,
+) -> Result<(), DbErr> {
+    use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
+    let sql = match manager.get_database_backend() {
+        DbBackend::Sqlite => sqlite,
+        DbBackend::Postgres => postgres,
+        other => {
+            return Err(DbErr::Migration(format!(
+                "unsupported database backend {other:?}"
+            )));
+        }
+    };
+    manager.get_connection().execute_unprepared(sql).await?;
+    Ok(())
+}
+
 /// Every migration, oldest first.
 ///
 /// ```

@@ -3,7 +3,6 @@
 //! gains signatures, is withdrawn, expires) and may be deleted.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -55,16 +54,6 @@ CREATE INDEX drafts_created_by ON drafts (created_by, status);
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        match manager.get_database_backend() {
-            DbBackend::Sqlite => db.execute_unprepared(SQLITE).await?,
-            DbBackend::Postgres => db.execute_unprepared(POSTGRES).await?,
-            other => {
-                return Err(DbErr::Migration(format!(
-                    "unsupported database backend {other:?}"
-                )));
-            }
-        };
-        Ok(())
+        crate::for_backend(manager, SQLITE, POSTGRES).await
     }
 }

@@ -3,7 +3,6 @@
 //! size and root); the database refuses a row that would go back.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -43,21 +42,12 @@ BEGIN
 END $$ LANGUAGE plpgsql;
 CREATE TRIGGER witness_heads_forward BEFORE UPDATE OR DELETE ON witness_heads
 FOR EACH ROW EXECUTE FUNCTION witness_heads_forward();
+ALTER TABLE witness_heads ENABLE ALWAYS TRIGGER witness_heads_forward;
 "#;
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        match manager.get_database_backend() {
-            DbBackend::Sqlite => db.execute_unprepared(SQLITE).await?,
-            DbBackend::Postgres => db.execute_unprepared(POSTGRES).await?,
-            other => {
-                return Err(DbErr::Migration(format!(
-                    "unsupported database backend {other:?}"
-                )));
-            }
-        };
-        Ok(())
+        crate::for_backend(manager, SQLITE, POSTGRES).await
     }
 }
