@@ -30,21 +30,7 @@ impl Store {
     /// Adds a draft. `false` when a pending draft of the same statement id
     /// exists already (the statement is being co-signed elsewhere).
     pub async fn insert_draft(&self, row: DraftRow) -> Result<bool, StoreError> {
-        match draft::Entity::insert(row.into_active_model())
-            .exec(&self.db)
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(e)
-                if matches!(
-                    e.sql_err(),
-                    Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-                ) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(e.into()),
-        }
+        super::insert_new(&self.db, row.into_active_model()).await
     }
 
     /// One draft.

@@ -49,10 +49,7 @@ impl StoreError {
         let StoreError::Db(err) = self else {
             return false;
         };
-        if matches!(
-            err.sql_err(),
-            Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-        ) {
+        if is_unique_violation(err) {
             return true;
         }
         let text = err.to_string();
@@ -68,6 +65,27 @@ impl StoreError {
         ]
         .iter()
         .any(|needle| text.contains(needle))
+    }
+}
+
+/// Whether the database refused a row for a taken unique key.
+fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
+/// Inserts a row; `false` when its unique key is already taken.
+async fn insert_new<A>(db: &DatabaseConnection, row: A) -> Result<bool, StoreError>
+where
+    A: sea_orm::ActiveModelTrait + Send,
+    <A::Entity as EntityTrait>::Model: sea_orm::IntoActiveModel<A>,
+{
+    match <A::Entity as EntityTrait>::insert(row).exec(db).await {
+        Ok(_) => Ok(true),
+        Err(e) if is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e.into()),
     }
 }
 

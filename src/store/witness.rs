@@ -54,21 +54,7 @@ impl Store {
             updated_at: at.to_owned(),
         };
         let Some(from) = from else {
-            return match witness_head::Entity::insert(row.into_active_model())
-                .exec(&self.db)
-                .await
-            {
-                Ok(_) => Ok(true),
-                Err(e)
-                    if matches!(
-                        e.sql_err(),
-                        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-                    ) =>
-                {
-                    Ok(false)
-                }
-                Err(e) => Err(e.into()),
-            };
+            return super::insert_new(&self.db, row.into_active_model()).await;
         };
         let result = witness_head::Entity::update_many()
             .col_expr(witness_head::Column::Size, Expr::value(row.size))
