@@ -122,6 +122,7 @@ async fn run(name: &str, url: &str, entries: usize) {
         let options = verify::Options {
             verifier: signer.verifier(),
             state_file: None,
+            policy: None,
             progress: Default::default(),
         };
         let audit = audit::audit(&source, &options).await.expect("verify");

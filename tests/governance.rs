@@ -274,6 +274,7 @@ async fn the_karanganyar_story_runs_through_the_api_with_an_independent_signer()
         let options = Options {
             verifier: ledger_key().verifier(),
             state_file: None,
+            policy: None,
             progress: Default::default(),
         };
         let server = Source::Server {
@@ -592,6 +593,7 @@ async fn verify_replays_the_rules_and_reports_an_entry_written_behind_them() {
         let options = Options {
             verifier: ledger_key().verifier(),
             state_file: None,
+            policy: None,
             progress: Default::default(),
         };
         let database = Source::Database(Store::open(&app.db.url).await.unwrap());

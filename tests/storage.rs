@@ -19,6 +19,7 @@ async fn audit(url: &str) -> Result<verify::Report, verify::VerifyError> {
     let options = verify::Options {
         verifier: ledger_key().verifier(),
         state_file: None,
+        policy: None,
         progress: Default::default(),
     };
     let audit = prasasti::governance::audit::audit(&Source::Database(store), &options).await?;

@@ -11,6 +11,7 @@ mod m20261128_000002_governance;
 mod m20261128_000003_insert_guards;
 mod m20261128_000004_drafts;
 mod m20261128_000005_witness;
+mod m20261128_000006_witnessed;
 
 /// Runs the SQL written for the connection's backend.
 async fn for_backend(
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_insert_guards::Migration),
             Box::new(m20261128_000004_drafts::Migration),
             Box::new(m20261128_000005_witness::Migration),
+            Box::new(m20261128_000006_witnessed::Migration),
         ]
     }
 }

@@ -128,6 +128,55 @@ pub struct LogInfo {
     pub tree_size: u64,
     /// Root hash of the latest checkpoint, base64.
     pub root_hash: String,
+    /// The published checkpoint when the log has a witness policy: the
+    /// newest one the policy's quorum cosigned (`null` until one is, and
+    /// without a policy).
+    pub witnessed: Option<WitnessedInfo>,
+    /// The witness policy (c2sp.org/tlog-policy), when the log has one.
+    pub witness_policy: Option<String>,
+    /// The policy's witnesses and what each last said to this server.
+    pub witnesses: Vec<WitnessInfo>,
+}
+
+/// The newest witnessed checkpoint.
+#[derive(Serialize, ToSchema)]
+pub struct WitnessedInfo {
+    /// Its tree size.
+    pub tree_size: u64,
+    /// Its root hash, base64.
+    pub root_hash: String,
+    /// When its cosignatures met the quorum (RFC 3339 UTC).
+    pub witnessed_at: String,
+}
+
+/// One witness of the policy.
+#[derive(Serialize, ToSchema)]
+pub struct WitnessInfo {
+    /// Its name in the policy.
+    pub name: String,
+    /// Its verifier key (cosignature/v1).
+    pub verifier_key: String,
+    /// Where the log asks it.
+    pub url: Option<String>,
+    /// The largest size of this log it is known to have cosigned.
+    pub cosigned_size: Option<u64>,
+    /// When it last cosigned (RFC 3339 UTC).
+    pub last_cosigned_at: Option<String>,
+    /// When it last answered this server (RFC 3339 UTC).
+    pub last_answer_at: Option<String>,
+    /// What went wrong on the last request, if it did.
+    pub problem: Option<WitnessProblemInfo>,
+}
+
+/// Why a witness did not cosign.
+#[derive(Serialize, ToSchema)]
+pub struct WitnessProblemInfo {
+    /// `alarm` (it refused the log's history) or `unreachable`.
+    pub kind: String,
+    /// What happened.
+    pub message: String,
+    /// Since when (RFC 3339 UTC).
+    pub since: String,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -331,7 +380,8 @@ async fn get_entry(
 }
 
 /// Get an offline-verifiable proof of an entry (c2sp.org/tlog-proof@v1)
-/// against the latest checkpoint.
+/// against the published (witnessed) checkpoint once it covers the entry,
+/// else the latest signed one.
 #[utoipa::path(
     get,
     path = "/api/v1/entries/{index}/proof",
@@ -348,7 +398,7 @@ async fn get_entry_proof(
     ApiPath(index): ApiPath<u64>,
 ) -> Result<Response, ApiError> {
     stored_entry(&ledger, index).await?;
-    let checkpoint = ledger.latest_checkpoint().await?;
+    let checkpoint = ledger.checkpoint_covering(index).await?;
     let (hashes, _) = ledger.inclusion_proof(index, checkpoint.tree_size).await?;
     let bundle = ProofBundle {
         extra: None,
@@ -404,12 +454,45 @@ async fn consistency_proof(
 #[utoipa::path(get, path = "/api/v1/log", tag = "log", responses((status = 200, body = LogInfo)))]
 async fn log_info(State(ledger): State<Ledger>) -> Result<Json<LogInfo>, ApiError> {
     let checkpoint = ledger.latest_checkpoint().await?;
-    Ok(Json(LogInfo {
+    let mut info = LogInfo {
         origin: ledger.origin().to_owned(),
         verifier_key: ledger.verifier().to_vkey_string(),
         tree_size: checkpoint.tree_size,
         root_hash: checkpoint.root.to_base64(),
-    }))
+        witnessed: None,
+        witness_policy: None,
+        witnesses: Vec::new(),
+    };
+    if let Some(witnessing) = ledger.witnessing() {
+        let published = ledger.published_checkpoint().await?;
+        let status = witnessing.status_with(ledger.verifier(), published.as_ref());
+        info.witness_policy = Some(witnessing.policy().to_text());
+        info.witnesses = witnessing
+            .policy()
+            .witnesses
+            .iter()
+            .zip(status)
+            .map(|(w, s)| WitnessInfo {
+                name: s.name,
+                verifier_key: w.key.to_vkey_string(),
+                url: s.url,
+                cosigned_size: s.cosigned_size,
+                last_cosigned_at: s.last_cosigned_at,
+                last_answer_at: s.last_answer_at,
+                problem: s.problem.map(|p| WitnessProblemInfo {
+                    kind: p.kind.to_owned(),
+                    message: p.message,
+                    since: p.since,
+                }),
+            })
+            .collect();
+        info.witnessed = published.map(|p| WitnessedInfo {
+            tree_size: p.tree_size,
+            root_hash: p.root.to_base64(),
+            witnessed_at: p.signed_at,
+        });
+    }
+    Ok(Json(info))
 }
 
 /// Liveness and database check.
@@ -427,15 +510,27 @@ async fn healthz(State(ledger): State<Ledger>) -> Result<&'static str, ApiError>
     Ok("ok\n")
 }
 
-/// The latest signed checkpoint (C2SP tlog-checkpoint in a signed note).
+/// The published checkpoint (C2SP tlog-checkpoint in a signed note): the
+/// latest signed one or, when the log has a witness policy, the latest one
+/// the policy's quorum cosigned, with the cosignature lines.
 #[utoipa::path(
     get,
     path = "/checkpoint",
     tag = "tiles",
-    responses((status = 200, content_type = "text/plain; charset=utf-8", body = String))
+    responses(
+        (status = 200, content_type = "text/plain; charset=utf-8", body = String),
+        (status = 503, description = "No checkpoint has been witnessed yet", body = ErrorBody)
+    )
 )]
 async fn checkpoint(State(ledger): State<Ledger>) -> Result<Response, ApiError> {
-    Ok(text(ledger.latest_checkpoint().await?.note, "no-cache"))
+    match ledger.published_checkpoint().await? {
+        Some(published) => Ok(text(published.note, "no-cache")),
+        None => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_witnessed_yet",
+            "no checkpoint has been cosigned by the witness policy's quorum yet; GET /api/v1/log shows each witness's state",
+        )),
+    }
 }
 
 /// A C2SP tlog-tiles tile: `tile/<L>/<N>[.p/<W>]` hashes or

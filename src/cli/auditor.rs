@@ -22,11 +22,11 @@ pub(super) fn default_state_file(origin: &str) -> Option<PathBuf> {
 pub(super) async fn verify_cmd(
     server: Option<String>,
     database: Option<String>,
-    vkey: &Path,
+    verifier: NoteVerifier,
+    policy: Option<crate::tlog::policy::Policy>,
     state: Option<PathBuf>,
     strict: bool,
 ) -> Result<()> {
-    let verifier = read_verifier(vkey)?;
     let source = match (server, database) {
         (Some(server), _) => Source::Server {
             base: server.trim_end_matches('/').to_owned(),
@@ -42,6 +42,7 @@ pub(super) async fn verify_cmd(
     let options = verify::Options {
         verifier: verifier.clone(),
         state_file: state_file.clone(),
+        policy,
         progress: progress_bar("verifying"),
     };
     match audit::audit(&source, &options).await {
@@ -55,6 +56,12 @@ pub(super) async fn verify_cmd(
                 report.checkpoint.root,
                 verifier.name()
             );
+            if !report.cosigners.is_empty() {
+                println!(
+                    "witnessed: cosigned by {} (the policy's quorum is met)",
+                    cosigner_list(&report.cosigners)
+                );
+            }
             match report.previously_trusted {
                 Some(size) => {
                     println!("the log extends the checkpoint of {size} entries trusted before")
@@ -120,8 +127,27 @@ pub(super) async fn verify_cmd(
     }
 }
 
-pub(super) fn check_proof(vkey: &Path, proof: &Path, entry: &Path) -> Result<()> {
-    let verifier = read_verifier(vkey)?;
+/// "name (time), …" for the witnesses that cosigned.
+fn cosigner_list(cosigners: &[(String, u64)]) -> String {
+    cosigners
+        .iter()
+        .map(|(name, time)| {
+            let when = i64::try_from(*time)
+                .ok()
+                .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+                .map_or_else(|| time.to_string(), crate::ledger::entry::format_time);
+            format!("{name} at {when}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub(super) fn check_proof(
+    verifier: &NoteVerifier,
+    policy: Option<&crate::tlog::policy::Policy>,
+    proof: &Path,
+    entry: &Path,
+) -> Result<()> {
     let text =
         std::fs::read_to_string(proof).with_context(|| format!("reading {}", proof.display()))?;
     let bundle = ProofBundle::parse(&text)?;
@@ -134,7 +160,14 @@ pub(super) fn check_proof(vkey: &Path, proof: &Path, entry: &Path) -> Result<()>
         Ok(value @ Value::Object(_)) => statement::canonical_json(&value),
         _ => raw,
     };
-    let checkpoint = bundle.verify(&leaf, &verifier)?;
+    let checkpoint = bundle.verify(&leaf, verifier)?;
+    if let Some(policy) = policy {
+        let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or_default();
+        let cosigners = policy
+            .check(&bundle.checkpoint, verifier, now)
+            .context("the proof's checkpoint")?;
+        println!("witnessed: cosigned by {}", cosigner_list(&cosigners));
+    }
     println!(
         "OK: the entry is entry {} of the log of {} entries signed by {}",
         bundle.index,

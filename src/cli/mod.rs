@@ -204,6 +204,16 @@ pub enum Command {
         /// before it expires.
         #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3650))]
         draft_days: u64,
+        /// A witness policy (c2sp.org/tlog-policy): the server asks its
+        /// witnesses to cosign and publishes only checkpoints its quorum
+        /// cosigned. With --demo and no policy, two demo witnesses run in
+        /// this process.
+        #[arg(long)]
+        witness_policy: Option<PathBuf>,
+        /// Seconds between witnessing rounds (at most one round per interval,
+        /// whatever the number of appends).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        witness_interval: u64,
     },
     /// Write the demonstration ledger (Kabupaten Karanganyar, fictional
     /// people, public demo keys) into an empty database.
@@ -252,9 +262,14 @@ pub enum Command {
         /// Read the log from this database.
         #[arg(long)]
         database: Option<String>,
-        /// The ledger's verifier key file (ledger.vkey).
+        /// The ledger's verifier key file (ledger.vkey); optional with a
+        /// --policy that names the log.
+        #[arg(long, required_unless_present = "policy")]
+        vkey: Option<PathBuf>,
+        /// A witness policy (c2sp.org/tlog-policy): the checkpoint must
+        /// carry cosignatures meeting its quorum.
         #[arg(long)]
-        vkey: PathBuf,
+        policy: Option<PathBuf>,
         /// Where to remember the last trusted checkpoint.
         #[arg(long)]
         state: Option<PathBuf>,
@@ -267,9 +282,14 @@ pub enum Command {
     },
     /// Check a c2sp.org/tlog-proof bundle for an entry, offline.
     CheckProof {
-        /// The ledger's verifier key file.
+        /// The ledger's verifier key file; optional with a --policy that
+        /// names the log.
+        #[arg(long, required_unless_present = "policy")]
+        vkey: Option<PathBuf>,
+        /// A witness policy: the proof's checkpoint must carry
+        /// cosignatures meeting its quorum.
         #[arg(long)]
-        vkey: PathBuf,
+        policy: Option<PathBuf>,
         /// The proof bundle file.
         #[arg(long)]
         proof: PathBuf,
@@ -344,6 +364,8 @@ pub async fn run(cli: Cli) -> Result<()> {
             public_url,
             submissions_per_minute,
             draft_days,
+            witness_policy,
+            witness_interval,
         } => {
             if let Some(url) = &public_url
                 && !(url.starts_with("https://") || url.starts_with("http://"))
@@ -364,12 +386,19 @@ pub async fn run(cli: Cli) -> Result<()> {
                     ..Default::default()
                 },
             };
-            let app = open_app(&database.url, signer, rebuild_projection, config).await?;
+            let witnesses = match (witness_policy, demo) {
+                (Some(path), _) => Witnesses::Policy(read_policy(&path)?),
+                (None, true) => Witnesses::Demo(demo_witness_dir(&demo_keys)),
+                (None, false) => Witnesses::None,
+            };
+            let app =
+                open_app(&database.url, signer, rebuild_projection, config, witnesses).await?;
             serve(
                 &listen,
                 &database.url,
                 app,
                 demo.then_some(demo_keys.as_path()),
+                std::time::Duration::from_secs(witness_interval),
             )
             .await
         }
@@ -395,11 +424,60 @@ pub async fn run(cli: Cli) -> Result<()> {
             server,
             database,
             vkey,
+            policy,
             state,
             strict,
-        } => verify_cmd(server, database, &vkey, state, strict).await,
-        Command::CheckProof { vkey, proof, entry } => check_proof(&vkey, &proof, &entry),
+        } => {
+            let (verifier, policy) = trust(vkey.as_deref(), policy.as_deref())?;
+            verify_cmd(server, database, verifier, policy, state, strict).await
+        }
+        Command::CheckProof {
+            vkey,
+            policy,
+            proof,
+            entry,
+        } => {
+            let (verifier, policy) = trust(vkey.as_deref(), policy.as_deref())?;
+            check_proof(&verifier, policy.as_ref(), &proof, &entry)
+        }
     }
+}
+
+/// Reads a witness policy file.
+fn read_policy(path: &Path) -> Result<crate::tlog::policy::Policy> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    crate::tlog::policy::Policy::parse(&text)
+        .with_context(|| format!("{} is not a witness policy", path.display()))
+}
+
+/// The log key and the witness policy an auditor trusts: the key from
+/// `vkey`, or from the policy's one `log` line.
+fn trust(
+    vkey: Option<&Path>,
+    policy: Option<&Path>,
+) -> Result<(NoteVerifier, Option<crate::tlog::policy::Policy>)> {
+    let policy = policy.map(read_policy).transpose()?;
+    let verifier = match (vkey, &policy) {
+        (Some(path), _) => read_verifier(path)?,
+        (None, Some(p)) => match p.logs.as_slice() {
+            [log] => log.key.clone(),
+            [] => bail!("the policy names no log: give --vkey"),
+            _ => bail!("the policy names several logs: give --vkey for the one to verify"),
+        },
+        (None, None) => bail!("give --vkey (or a --policy with a log line)"),
+    };
+    if let Some(log) = policy.as_ref().and_then(|p| p.log(verifier.name()))
+        && log.key != verifier
+    {
+        bail!(
+            "the policy's key for {} ({}) is not the key given ({})",
+            verifier.name(),
+            log.key.to_vkey_string(),
+            verifier.to_vkey_string()
+        );
+    }
+    Ok((verifier, policy))
 }
 
 fn read_verifier(path: &Path) -> Result<NoteVerifier> {

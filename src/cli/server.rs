@@ -30,22 +30,94 @@ pub(super) fn ledger_key(
     load_ledger_key(&key_path)
 }
 
+/// Which witnesses a server asks.
+pub(super) enum Witnesses {
+    /// None: the published checkpoint is the newest signed one.
+    None,
+    /// The witnesses of this policy.
+    Policy(crate::tlog::policy::Policy),
+    /// The demo witnesses, started in this process with their databases
+    /// in this directory.
+    Demo(PathBuf),
+}
+
+/// Where `serve --demo` keeps its demo witnesses' databases: beside the
+/// demo officials' keys.
+pub(super) fn demo_witness_dir(demo_keys: &Path) -> PathBuf {
+    demo_keys
+        .parent()
+        .unwrap_or(Path::new(""))
+        .join("demo-witnesses")
+}
+
 pub(super) async fn open_app(
     database: &str,
     signer: crate::tlog::note::NoteSigner,
     rebuild_projection: bool,
     config: crate::server::ServerConfig,
+    witnesses: Witnesses,
 ) -> Result<AppState> {
     let store = Store::connect(database)
         .await
         .with_context(|| format!("opening {}", redact(database)))?;
+    let policy = match witnesses {
+        Witnesses::None => None,
+        Witnesses::Policy(policy) => Some(policy),
+        Witnesses::Demo(dir) => Some(start_demo_witnesses(&store, &signer.verifier(), &dir).await?),
+    };
+    let witnesses = policy
+        .map(crate::ledger::witnessing::Witnessing::new)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     let governance = Governance::load_with(store.clone(), signer.name(), rebuild_projection)
         .await
         .context("loading the governance state")?;
-    let ledger = crate::ledger::Ledger::open_with_rules(store, signer, Some(governance.rules()))
+    let options = crate::ledger::LedgerOptions {
+        rules: Some(governance.rules()),
+        witnesses,
+    };
+    let ledger = crate::ledger::Ledger::open_with(store, signer, options)
         .await
         .context("opening the ledger")?;
     Ok(AppState::with_config(ledger, governance, config))
+}
+
+/// Starts the demo witnesses on local ports, each remembering in its own
+/// SQLite file in `dir`. The files are named after this database's
+/// instance id, so a demo ledger written afresh (same key, a new history)
+/// meets fresh witnesses rather than a fork alarm. The policy is also
+/// written to `dir/witness-policy.txt`, for `prasasti verify --policy`.
+async fn start_demo_witnesses(
+    store: &Store,
+    log: &NoteVerifier,
+    dir: &Path,
+) -> Result<crate::tlog::policy::Policy> {
+    let mut fresh = [0u8; 6];
+    getrandom::fill(&mut fresh).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let fresh = hex::encode(fresh);
+    let instance = store.meta_or_insert("instance", &fresh).await?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut urls = Vec::new();
+    for (name, cosigner) in crate::witness::demo::cosigners() {
+        let path = dir.join(format!("{name}-{instance}.db"));
+        let url = format!("sqlite://{}", path.display());
+        let witness_store = Store::connect(&url)
+            .await
+            .with_context(|| format!("opening the demo witness database {}", path.display()))?;
+        let witness = crate::witness::Witness::new(cosigner, vec![log.clone()], witness_store);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        urls.push(format!("http://{}", listener.local_addr()?));
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, witness.router()).await {
+                tracing::error!(error = %e, "a demo witness stopped");
+            }
+        });
+    }
+    let text = crate::witness::demo::policy(&log.to_vkey_string(), &urls);
+    let policy_file = dir.join("witness-policy.txt");
+    std::fs::write(&policy_file, &text)
+        .with_context(|| format!("writing {}", policy_file.display()))?;
+    Ok(crate::tlog::policy::Policy::parse(&text)?)
 }
 
 pub(super) async fn write_demo(app: &AppState, demo_keys: &Path) -> Result<()> {
@@ -74,7 +146,7 @@ pub(super) async fn demo(
     demo_keys: &Path,
 ) -> Result<()> {
     let signer = ledger_key(keys_dir, origin.is_some(), origin)?;
-    let app = open_app(database, signer, false, Default::default()).await?;
+    let app = open_app(database, signer, false, Default::default(), Witnesses::None).await?;
     if app.ledger.latest_checkpoint().await?.tree_size > 0 {
         bail!(
             "{} already holds a ledger; the demonstration goes into an empty database only",
@@ -89,6 +161,7 @@ pub(super) async fn serve(
     database: &str,
     app: AppState,
     demo: Option<&Path>,
+    witness_interval: std::time::Duration,
 ) -> Result<()> {
     if let Some(demo_keys) = demo {
         write_demo(&app, demo_keys).await?;
@@ -107,6 +180,22 @@ pub(super) async fn serve(
     println!("  database: {}", redact(database));
     println!("  entries:  {}", checkpoint.tree_size);
     println!("  verifier key: {}", ledger.verifier().to_vkey_string());
+    if let Some(witnessing) = ledger.witnessing() {
+        let names: Vec<&str> = witnessing
+            .policy()
+            .witnesses
+            .iter()
+            .map(|w| w.name.as_str())
+            .collect();
+        println!(
+            "  witnesses: {} (only checkpoints the policy's quorum cosigned are published)",
+            names.join(", ")
+        );
+        if demo.is_some() {
+            println!("  (DEMO witnesses in this process, with public keys)");
+        }
+        crate::ledger::witnessing::spawn(ledger, witness_interval);
+    }
     crate::server::serve(listener, app, shutdown_signal()).await?;
     Ok(())
 }

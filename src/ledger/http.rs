@@ -89,3 +89,43 @@ pub async fn get(url: &str) -> Result<Vec<u8>, VerifyError> {
     }
     Ok(body)
 }
+
+/// Largest answer read from a POST (a witness's cosignature lines).
+const MAX_POST_ANSWER_BYTES: usize = 64 * 1024;
+
+/// POSTs `body` as text to `url` and waits at most `timeout`; the status,
+/// the content type and the answer (at most 64 KiB), whatever the status.
+pub async fn post_text(
+    url: &str,
+    body: String,
+    timeout: Duration,
+) -> Result<(u16, String, String), VerifyError> {
+    let fail = |e: &dyn std::fmt::Display| VerifyError::Fetch(format!("{url}: {e}"));
+    let mut response = client()?
+        .post(url)
+        .timeout(timeout)
+        .header(reqwest::header::CONTENT_TYPE, "text/plain; charset=utf-8")
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| fail(&e))?;
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let mut answer = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| fail(&e))? {
+        if answer.len() + chunk.len() > MAX_POST_ANSWER_BYTES {
+            return Err(fail(&"the answer is too large"));
+        }
+        answer.extend_from_slice(&chunk);
+    }
+    Ok((
+        status,
+        content_type,
+        String::from_utf8_lossy(&answer).into_owned(),
+    ))
+}

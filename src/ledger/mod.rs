@@ -10,6 +10,7 @@ pub mod http;
 pub mod rules;
 pub mod statement;
 pub mod verify;
+pub mod witnessing;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 use self::entry::Entry;
 use self::rules::{Refusal, Rules};
 use self::statement::{Envelope, VerifiedEnvelope};
+use self::witnessing::Witnessing;
 use crate::store::{Store, StoreError, StoredCheckpoint};
 use crate::tlog::hash::{Hash, NodeId};
 use crate::tlog::note::{NoteSigner, NoteVerifier};
@@ -114,6 +116,18 @@ struct Inner {
     signer: NoteSigner,
     verifier: NoteVerifier,
     rules: Option<Arc<dyn Rules>>,
+    witnessing: Option<Arc<Witnessing>>,
+}
+
+/// How a ledger is opened beyond its database and key.
+#[derive(Default)]
+pub struct LedgerOptions {
+    /// The rules above the log, deciding on every new entry inside the
+    /// append transaction.
+    pub rules: Option<Arc<dyn Rules>>,
+    /// The witness policy: when given, the published checkpoint is the
+    /// newest one its quorum cosigned (see [`witnessing`]).
+    pub witnesses: Option<Witnessing>,
 }
 
 impl Ledger {
@@ -131,6 +145,19 @@ impl Ledger {
         signer: NoteSigner,
         rules: Option<Arc<dyn Rules>>,
     ) -> Result<Ledger, LedgerError> {
+        let options = LedgerOptions {
+            rules,
+            ..Default::default()
+        };
+        Ledger::open_with(store, signer, options).await
+    }
+
+    /// Like [`open`](Self::open), with `options`.
+    pub async fn open_with(
+        store: Store,
+        signer: NoteSigner,
+        options: LedgerOptions,
+    ) -> Result<Ledger, LedgerError> {
         let verifier = signer.verifier();
         let vkey = verifier.to_vkey_string();
         let stored = store.meta_or_insert("verifier_key", &vkey).await?;
@@ -139,11 +166,25 @@ impl Ledger {
                 "this database belongs to the ledger with key {stored}, not {vkey}"
             )));
         }
+        if let Some(witnessing) = &options.witnesses {
+            let other =
+                witnessing.policy().logs.iter().find(|log| {
+                    log.key.name() == signer.name() && log.key.to_vkey_string() != vkey
+                });
+            if let Some(other) = other {
+                return Err(LedgerError::WrongLedger(format!(
+                    "the witness policy names the log {} with another key: {}",
+                    signer.name(),
+                    other.key.to_vkey_string()
+                )));
+            }
+        }
         let inner = Arc::new(Inner {
             store,
             signer,
             verifier,
-            rules,
+            rules: options.rules,
+            witnessing: options.witnesses.map(Arc::new),
         });
         inner.ensure_checkpoint().await?;
         let (jobs, rx) = mpsc::channel(4 * MAX_BATCH);
@@ -231,6 +272,32 @@ impl Ledger {
 
     /// The newest signed checkpoint.
     pub async fn latest_checkpoint(&self) -> Result<StoredCheckpoint, LedgerError> {
+        self.inner.latest_checkpoint().await
+    }
+
+    /// The witness policy and what the witnesses last said, when the
+    /// ledger has one.
+    pub fn witnessing(&self) -> Option<&Witnessing> {
+        self.inner.witnessing.as_deref()
+    }
+
+    /// The published checkpoint: with a witness policy, the newest one its
+    /// quorum cosigned (`None` until one is); without, the newest signed.
+    pub async fn published_checkpoint(&self) -> Result<Option<StoredCheckpoint>, LedgerError> {
+        if self.inner.witnessing.is_some() {
+            return Ok(self.inner.store.latest_witnessed_checkpoint().await?);
+        }
+        Ok(Some(self.inner.latest_checkpoint().await?))
+    }
+
+    /// The checkpoint an entry's proof is made against: the published one
+    /// once it covers the entry, else the newest signed one.
+    pub async fn checkpoint_covering(&self, index: u64) -> Result<StoredCheckpoint, LedgerError> {
+        if let Some(published) = self.published_checkpoint().await?
+            && published.tree_size > index
+        {
+            return Ok(published);
+        }
         self.inner.latest_checkpoint().await
     }
 

@@ -41,6 +41,9 @@ pub enum VerifyError {
     /// The checkpoint is not validly signed by the log key.
     #[error("the checkpoint is not valid: {0}")]
     Checkpoint(String),
+    /// The checkpoint's cosignatures do not meet the witness policy.
+    #[error("the checkpoint is not witnessed as the policy requires: {0}")]
+    Witnesses(#[from] crate::tlog::policy::QuorumError),
     /// An entry is bad.
     #[error("entry {index}: {problem}")]
     Entry {
@@ -107,6 +110,9 @@ pub struct Report {
     pub signatures: u64,
     /// Size of the checkpoint trusted before, when there was one.
     pub previously_trusted: Option<u64>,
+    /// With a witness policy: the witnesses whose cosignatures on the
+    /// checkpoint met its quorum, with their times (Unix seconds).
+    pub cosigners: Vec<(String, u64)>,
     /// Time spent.
     pub elapsed: Duration,
     /// Entries the rules refuse, in log order (audits with rules only).
@@ -129,6 +135,9 @@ pub struct Options {
     pub verifier: NoteVerifier,
     /// Where the last trusted checkpoint is kept between audits.
     pub state_file: Option<PathBuf>,
+    /// The witness policy the checkpoint must meet, if any: the published
+    /// (witnessed) checkpoint is audited then.
+    pub policy: Option<crate::tlog::policy::Policy>,
     /// Told how many entries of how many are verified, as the audit goes
     /// (the command line draws a progress bar with it).
     pub progress: Progress,
@@ -188,9 +197,16 @@ pub async fn verify_with(
 ) -> Result<Report, VerifyError> {
     let started = Instant::now();
     let origin = options.verifier.name().to_owned();
-    let note = fetch_checkpoint(source).await?;
+    let note = fetch_checkpoint(source, options.policy.is_some()).await?;
     let checkpoint = Checkpoint::open(&note, &options.verifier)
         .map_err(|e| VerifyError::Checkpoint(e.to_string()))?;
+    let cosigners = match &options.policy {
+        Some(policy) => {
+            let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or_default();
+            policy.check(&note, &options.verifier, now)?
+        }
+        None => Vec::new(),
+    };
 
     let trusted = match &options.state_file {
         Some(path) => load_state(path, &options.verifier)?,
@@ -347,6 +363,7 @@ pub async fn verify_with(
         entries: range.size(),
         signatures,
         previously_trusted: trusted.map(|t| t.size),
+        cosigners,
         elapsed: started.elapsed(),
         violations,
     })
@@ -393,19 +410,32 @@ fn check_entry(body: &[u8], origin: &str) -> Result<(Entry, VerifiedEnvelope), S
     Ok((entry, envelope))
 }
 
-async fn fetch_checkpoint(source: &Source) -> Result<String, VerifyError> {
+/// The checkpoint to audit: the server's published one, or the database's
+/// newest (newest witnessed, when `witnessed`).
+async fn fetch_checkpoint(source: &Source, witnessed: bool) -> Result<String, VerifyError> {
     match source {
         Source::Server { base } => http::get(&format!("{base}/checkpoint"))
             .await
             .and_then(|b| {
                 String::from_utf8(b).map_err(|_| VerifyError::Checkpoint("not UTF-8".into()))
             }),
-        Source::Database(store) => store
-            .latest_checkpoint()
-            .await
-            .map_err(|e| VerifyError::Fetch(e.to_string()))?
-            .map(|c| c.note)
-            .ok_or_else(|| VerifyError::Checkpoint("the database has no checkpoint".into())),
+        Source::Database(store) => {
+            let newest = if witnessed {
+                store.latest_witnessed_checkpoint().await
+            } else {
+                store.latest_checkpoint().await
+            };
+            newest
+                .map_err(|e| VerifyError::Fetch(e.to_string()))?
+                .map(|c| c.note)
+                .ok_or_else(|| {
+                    VerifyError::Checkpoint(if witnessed {
+                        "the database has no witnessed checkpoint".into()
+                    } else {
+                        "the database has no checkpoint".into()
+                    })
+                })
+        }
     }
 }
 

@@ -226,3 +226,30 @@ pub mod witness_head {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// `witnessed_checkpoints`: the log's checkpoints whose cosignatures
+/// satisfied its witness policy, with those cosignatures.
+pub mod witnessed_checkpoint {
+    use sea_orm::entity::prelude::*;
+
+    /// A witnessed checkpoint.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "witnessed_checkpoints")]
+    pub struct Model {
+        /// Tree size the checkpoint covers.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tree_size: i64,
+        /// Root hash at that size.
+        pub root_hash: Vec<u8>,
+        /// The signed note with the log's signature and the cosignatures.
+        pub note: String,
+        /// When the quorum was reached (RFC 3339 UTC).
+        pub witnessed_at: String,
+    }
+
+    /// No relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -1,12 +1,13 @@
-//! A witness's state: per log, the checkpoint it last cosigned. It moves
-//! forward by conditional updates, so two requests racing from the same
-//! size cannot both advance (and triggers refuse a step back).
+//! Witnessing, both sides. A witness's state: per log, the checkpoint it
+//! last cosigned; it moves forward by conditional updates, so two
+//! requests racing from the same size cannot both advance (and triggers
+//! refuse a step back). A log's witnessed checkpoints: append-only.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 
-use super::entities::witness_head;
-use super::{Store, StoreError};
+use super::entities::{witness_head, witnessed_checkpoint};
+use super::{Store, StoreError, StoredCheckpoint};
 use crate::tlog::hash::Hash;
 
 /// What a witness holds for one log.
@@ -70,5 +71,42 @@ impl Store {
             .exec(&self.db)
             .await?;
         Ok(result.rows_affected == 1)
+    }
+}
+
+impl Store {
+    /// The log's newest witnessed checkpoint (its `signed_at` is when the
+    /// quorum was reached).
+    pub async fn latest_witnessed_checkpoint(
+        &self,
+    ) -> Result<Option<StoredCheckpoint>, StoreError> {
+        let Some(m) = witnessed_checkpoint::Entity::find()
+            .order_by_desc(witnessed_checkpoint::Column::TreeSize)
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(StoredCheckpoint {
+            tree_size: super::index_from(m.tree_size, "witnessed size")?,
+            root: super::hash_from(&m.root_hash, "witnessed root")?,
+            note: m.note,
+            signed_at: m.witnessed_at,
+        }))
+    }
+
+    /// Records a witnessed checkpoint; `false` when one of that size is
+    /// already recorded (by this server or another).
+    pub async fn add_witnessed_checkpoint(
+        &self,
+        checkpoint: &StoredCheckpoint,
+    ) -> Result<bool, StoreError> {
+        let row = witnessed_checkpoint::Model {
+            tree_size: super::to_i64(checkpoint.tree_size),
+            root_hash: checkpoint.root.0.to_vec(),
+            note: checkpoint.note.clone(),
+            witnessed_at: checkpoint.signed_at.clone(),
+        };
+        super::insert_new(&self.db, row.into_active_model()).await
     }
 }

@@ -28,6 +28,32 @@ pub struct PolicyError {
     pub problem: String,
 }
 
+/// How far in the future a cosignature's time may be before a verifier
+/// refuses it (clocks differ a little).
+pub const FUTURE_ALLOWANCE_SECS: u64 = 300;
+
+/// Why a checkpoint is not trusted under a policy.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum QuorumError {
+    /// The log's own signature is missing or wrong.
+    #[error("the checkpoint is not validly signed by the log: {0}")]
+    NotSigned(String),
+    /// A witness's cosignature claims a time still to come.
+    #[error("witness {name}'s cosignature is dated {time}, in the future")]
+    FutureCosignature {
+        /// The witness.
+        name: String,
+        /// The claimed time (Unix seconds).
+        time: u64,
+    },
+    /// Too few witnesses cosigned.
+    #[error("the witness quorum is not met: cosigned by {}", if cosigned.is_empty() { "none of the policy's witnesses".to_owned() } else { cosigned.join(", ") })]
+    Unmet {
+        /// The witnesses that did cosign.
+        cosigned: Vec<String>,
+    },
+}
+
 /// A witness of the policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Witness {
@@ -202,6 +228,44 @@ impl Policy {
             .map(Member::Group)
     }
 
+    /// The policy written out in its own syntax (groups with numeric
+    /// thresholds); [`parse`](Self::parse) reads it back to the same policy.
+    pub fn to_text(&self) -> String {
+        let mut text = String::new();
+        for log in &self.logs {
+            text.push_str(&format!("log {}", log.key.to_vkey_string()));
+            push_url(&mut text, log.url.as_deref());
+        }
+        for witness in &self.witnesses {
+            text.push_str(&format!(
+                "witness {} {}",
+                witness.name,
+                witness.key.to_vkey_string()
+            ));
+            push_url(&mut text, witness.url.as_deref());
+        }
+        for group in &self.groups {
+            text.push_str(&format!("group {} {}", group.name, group.threshold));
+            for member in &group.members {
+                text.push(' ');
+                text.push_str(self.member_name(member));
+            }
+            text.push('\n');
+        }
+        match &self.quorum {
+            None => text.push_str("quorum none\n"),
+            Some(member) => text.push_str(&format!("quorum {}\n", self.member_name(member))),
+        }
+        text
+    }
+
+    fn member_name(&self, member: &Member) -> &str {
+        match member {
+            Member::Witness(i) => &self.witnesses[*i].name,
+            Member::Group(i) => &self.groups[*i].name,
+        }
+    }
+
     /// Whether the witnesses named in `cosigned` (policy names) satisfy the
     /// quorum.
     pub fn satisfied(&self, cosigned: &BTreeSet<String>) -> bool {
@@ -226,6 +290,42 @@ impl Policy {
         }
     }
 
+    /// The log of this policy with `origin`, if it names one.
+    pub fn log(&self, origin: &str) -> Option<&Log> {
+        self.logs.iter().find(|l| l.key.name() == origin)
+    }
+
+    /// Checks a checkpoint note: signed by `log`, and cosigned by
+    /// witnesses meeting the quorum, none dated after `now` (Unix seconds)
+    /// plus [`FUTURE_ALLOWANCE_SECS`]. The witnesses that cosigned, with
+    /// their times.
+    pub fn check(
+        &self,
+        note: &str,
+        log: &NoteVerifier,
+        now: u64,
+    ) -> Result<Vec<(String, u64)>, QuorumError> {
+        let opened = super::note::open(note, std::slice::from_ref(log))
+            .map_err(|e| QuorumError::NotSigned(e.to_string()))?;
+        let cosigners = self.cosigners(&opened);
+        if let Some((name, time)) = cosigners
+            .iter()
+            .find(|(_, time)| *time > now.saturating_add(FUTURE_ALLOWANCE_SECS))
+        {
+            return Err(QuorumError::FutureCosignature {
+                name: name.clone(),
+                time: *time,
+            });
+        }
+        let names: BTreeSet<String> = cosigners.iter().map(|(n, _)| n.clone()).collect();
+        if !self.satisfied(&names) {
+            return Err(QuorumError::Unmet {
+                cosigned: names.into_iter().collect(),
+            });
+        }
+        Ok(cosigners)
+    }
+
     /// The witnesses whose valid cosignatures an opened checkpoint note
     /// carries, each with its cosignature's time. Lines by other keys are
     /// ignored; a witness's line that does not verify counts for nothing.
@@ -242,6 +342,14 @@ impl Policy {
         }
         found
     }
+}
+
+fn push_url(text: &mut String, url: Option<&str>) {
+    if let Some(url) = url {
+        text.push(' ');
+        text.push_str(url);
+    }
+    text.push('\n');
 }
 
 #[cfg(test)]
@@ -299,6 +407,25 @@ mod tests {
     }
 
     #[test]
+    fn a_policy_written_out_reads_back_the_same() {
+        let p = Policy::parse(&policy(
+            "group lokal all dprd inspektorat\ngroup luar any kampus\ngroup semua 2 lokal luar inspektorat\nquorum semua\n",
+        ))
+        .unwrap();
+        let text = p.to_text();
+        assert!(text.contains("group lokal 2 dprd inspektorat\n"), "{text}");
+        assert!(text.contains("witness dprd dprd.example+"), "{text}");
+        assert!(text.ends_with("quorum semua\n"), "{text}");
+        let again = Policy::parse(&text).unwrap();
+        assert_eq!(again.to_text(), text);
+        for cosigned in [&["dprd"][..], &["inspektorat", "kampus"], &["kampus"]] {
+            assert_eq!(again.satisfied(&set(cosigned)), p.satisfied(&set(cosigned)));
+        }
+        let none = Policy::parse(&policy("quorum none\n")).unwrap();
+        assert!(none.to_text().ends_with("quorum none\n"));
+    }
+
+    #[test]
     fn malformed_policies_are_refused_naming_the_line() {
         for (lines, line) in [
             ("", 0),
@@ -350,5 +477,45 @@ mod tests {
         let opened = note::open(&three, &[p.logs[0].key.clone()]).unwrap();
         let names: BTreeSet<String> = p.cosigners(&opened).into_iter().map(|(n, _)| n).collect();
         assert!(p.satisfied(&names));
+    }
+
+    #[test]
+    fn check_needs_the_log_signature_the_quorum_and_no_future_dates() {
+        let p = Policy::parse(&policy("group g 2 dprd inspektorat kampus\nquorum g\n")).unwrap();
+        let log_key = p.log("karanganyar.example/prasasti").unwrap().key.clone();
+        assert!(p.log("other.example/log").is_none());
+        let text =
+            "karanganyar.example/prasasti\n5\nvc4Ds0TXsYsnlgLk+0Ks5yqhTvhNVqqwu2LpVFzwxA0=\n";
+        let signed = note::sign(text, &[&log()]).unwrap();
+        let now = 1_000_000;
+        let dprd = witness("dprd.example", 1).cosign(text, now - 5);
+        let kampus = witness("uns.example", 3).cosign(text, now);
+        assert_eq!(
+            p.check(&format!("{signed}{dprd}"), &log_key, now),
+            Err(QuorumError::Unmet {
+                cosigned: vec!["dprd".into()]
+            })
+        );
+        assert_eq!(
+            p.check(&format!("{signed}{dprd}{kampus}"), &log_key, now),
+            Ok(vec![("dprd".into(), now - 5), ("kampus".into(), now)])
+        );
+        // Within the allowance for clocks, and beyond it.
+        let soon = witness("uns.example", 3).cosign(text, now + FUTURE_ALLOWANCE_SECS);
+        assert!(
+            p.check(&format!("{signed}{dprd}{soon}"), &log_key, now)
+                .is_ok()
+        );
+        let later = witness("uns.example", 3).cosign(text, now + FUTURE_ALLOWANCE_SECS + 1);
+        assert!(matches!(
+            p.check(&format!("{signed}{dprd}{later}"), &log_key, now),
+            Err(QuorumError::FutureCosignature { name, .. }) if name == "kampus"
+        ));
+        // Cosignatures without the log's own signature are worth nothing.
+        let unsigned = format!("{text}\n{dprd}{kampus}");
+        assert!(matches!(
+            p.check(&unsigned, &log_key, now),
+            Err(QuorumError::NotSigned(_))
+        ));
     }
 }

@@ -8,6 +8,8 @@
 //! requests from the same size cannot both win), and only then answers
 //! with the cosignature line.
 
+pub mod demo;
+
 use std::sync::Arc;
 
 use axum::Router;
@@ -95,12 +97,63 @@ impl Witness {
         }
     }
 
-    /// The witness's HTTP routes: `POST /add-checkpoint`.
+    /// The newest checkpoint this witness cosigned for the log whose
+    /// origin hashes (SHA-256, lowercase hex) to `origin_hash`, with a fresh
+    /// cosignature by this witness; `None` for a log it never cosigned.
+    pub async fn latest(&self, origin_hash: &str) -> Result<Option<String>, WitnessError> {
+        use sha2::{Digest, Sha256};
+        let inner = &self.inner;
+        let Some(log) = inner
+            .logs
+            .iter()
+            .find(|log| hex::encode(Sha256::digest(log.name().as_bytes())) == origin_hash)
+        else {
+            return Ok(None);
+        };
+        let Some(head) = inner.store.witness_head(log.name()).await? else {
+            return Ok(None);
+        };
+        let Some((text, _)) = head.checkpoint.split_once("\n\n") else {
+            return Ok(None);
+        };
+        let time = u64::try_from(Utc::now().timestamp()).unwrap_or_default();
+        let line = inner.cosigner.cosign(&format!("{text}\n"), time);
+        Ok(Some(format!("{}{line}", head.checkpoint)))
+    }
+
+    /// The witness's HTTP routes: `POST /add-checkpoint`, and
+    /// `GET /<hex SHA-256 of a log's origin>/checkpoint` for monitors.
     pub fn router(&self) -> Router {
         Router::new()
             .route("/add-checkpoint", axum::routing::post(add_checkpoint))
+            .route("/{origin_hash}/checkpoint", axum::routing::get(latest))
             .layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BYTES))
             .with_state(self.clone())
+    }
+}
+
+async fn latest(
+    State(witness): State<Witness>,
+    axum::extract::Path(origin_hash): axum::extract::Path<String>,
+) -> Response {
+    match witness.latest(&origin_hash).await {
+        Ok(Some(note)) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            )],
+            note,
+        )
+            .into_response(),
+        Ok(None) => (
+            StatusCode::NOT_FOUND,
+            "this witness has cosigned no checkpoint of that log\n",
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(%e, "the witness's database failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()
+        }
     }
 }
 
