@@ -21,3 +21,4 @@ mod schemathesis;
 mod storage;
 mod web;
 mod witness;
+mod witnessing;

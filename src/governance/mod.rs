@@ -365,9 +365,22 @@ impl Governance {
         store: Store,
         signer: crate::tlog::note::NoteSigner,
     ) -> Result<(crate::ledger::Ledger, Governance), LedgerError> {
+        Governance::open_witnessed_ledger(store, signer, None).await
+    }
+
+    /// Like [`open_ledger`](Self::open_ledger), publishing only the
+    /// checkpoints `witnesses`' quorum cosigned when given.
+    pub async fn open_witnessed_ledger(
+        store: Store,
+        signer: crate::tlog::note::NoteSigner,
+        witnesses: Option<crate::ledger::witnessing::Witnessing>,
+    ) -> Result<(crate::ledger::Ledger, Governance), LedgerError> {
         let governance = Governance::load(store.clone(), signer.name()).await?;
-        let ledger =
-            crate::ledger::Ledger::open_with_rules(store, signer, Some(governance.rules())).await?;
+        let options = crate::ledger::LedgerOptions {
+            rules: Some(governance.rules()),
+            witnesses,
+        };
+        let ledger = crate::ledger::Ledger::open_with(store, signer, options).await?;
         Ok((ledger, governance))
     }
 

@@ -187,6 +187,23 @@ pub async fn open_app_with(db: &TestDb, config: prasasti::server::ServerConfig) 
     AppState::with_config(ledger, governance, config)
 }
 
+/// Opens the ledger on `db` with the witness policy `policy`.
+pub async fn open_app_witnessed(db: &TestDb, policy: prasasti::tlog::policy::Policy) -> AppState {
+    let store = Store::connect(&db.url).await.expect("open store");
+    let witnessing = prasasti::ledger::witnessing::Witnessing::new(policy).expect("witnessing");
+    let (ledger, governance) =
+        Governance::open_witnessed_ledger(store, ledger_key(), Some(witnessing))
+            .await
+            .expect("open ledger");
+    AppState::with_config(ledger, governance, test_config())
+}
+
+/// Serves `state` on a random local port beside the others: its address,
+/// and the sender that stops it.
+pub async fn serve_app(state: AppState) -> (String, oneshot::Sender<()>) {
+    serve_state(state).await
+}
+
 /// A served ledger holding the whole demonstration story.
 pub async fn demo_app(db: TestDb) -> TestApp {
     let app = TestApp::spawn_empty(db).await;
@@ -231,6 +248,15 @@ impl TestApp {
     /// A served ledger holding the test genesis, with `config`.
     pub async fn spawn_with(db: TestDb, config: prasasti::server::ServerConfig) -> TestApp {
         let state = open_app_with(&db, config).await;
+        let app = TestApp::serve(db, state).await;
+        write_genesis(&app.ledger).await;
+        app
+    }
+
+    /// A served ledger holding the test genesis, publishing only the
+    /// checkpoints `policy`'s quorum cosigned (no rounds run by themselves).
+    pub async fn spawn_witnessed(db: TestDb, policy: prasasti::tlog::policy::Policy) -> TestApp {
+        let state = open_app_witnessed(&db, policy).await;
         let app = TestApp::serve(db, state).await;
         write_genesis(&app.ledger).await;
         app
