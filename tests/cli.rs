@@ -628,3 +628,238 @@ async fn a_witness_is_made_and_served_from_the_command_line() {
     child.kill().ok();
     child.wait().ok();
 }
+
+/// A child process killed when dropped.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
+/// Starts `prasasti args…` in `dir` and reads its output until a line
+/// holding `marker` and an `http://` address: the process and the address.
+fn start(args: &[&str], dir: &Path, marker: &str) -> (Running, String) {
+    use std::io::{BufRead as _, BufReader};
+    let mut child = Command::new(binary())
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let running = Running(child);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "{args:?} ended");
+        if line.contains(marker) {
+            break;
+        }
+    }
+    // Keep reading in the background so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in reader.lines() {});
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_owned();
+    (running, url)
+}
+
+async fn log_info(base: &str) -> Value {
+    let client = prasasti::ledger::http::client().unwrap();
+    let response = client
+        .get(format!("{base}/api/v1/log"))
+        .send()
+        .await
+        .unwrap();
+    response.json().await.unwrap()
+}
+
+/// Waits until `check` holds of the server's /api/v1/log.
+async fn wait_for_log(base: &str, check: impl Fn(&Value) -> bool) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let log = log_info(base).await;
+        if check(&log) {
+            return log;
+        }
+        assert!(std::time::Instant::now() < deadline, "{log}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_witness_processes_cosign_the_ledger_and_a_forked_copy_gets_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = prasasti(
+        &[
+            "init",
+            "--origin",
+            "karanganyar.example/prasasti",
+            "--keys",
+            "k",
+        ],
+        d,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let log_vkey = std::fs::read_to_string(d.join("k/ledger.vkey")).unwrap();
+    std::fs::write(d.join("logs"), format!("log {}", log_vkey.trim())).unwrap();
+
+    // Two witnesses, each its own process with its own key and database.
+    let mut policy = format!("log {}\n", log_vkey.trim());
+    let mut witnesses = Vec::new();
+    for name in ["inspektorat", "dprd"] {
+        let keys = format!("wk-{name}");
+        let out = prasasti(
+            &[
+                "witness",
+                "init",
+                "--name",
+                &format!("saksi.{name}.example"),
+                "--keys",
+                &keys,
+            ],
+            d,
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        let database = format!("sqlite://{name}.db");
+        let (process, url) = start(
+            &[
+                "witness",
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--keys",
+                &keys,
+                "--database",
+                &database,
+                "--logs",
+                "logs",
+            ],
+            d,
+            "witness serving",
+        );
+        let vkey = std::fs::read_to_string(d.join(&keys).join("witness.vkey")).unwrap();
+        let base = url.trim_end_matches("/add-checkpoint");
+        policy.push_str(&format!("witness {name} {} {base}\n", vkey.trim()));
+        witnesses.push(process);
+    }
+    policy.push_str("group both all inspektorat dprd\nquorum both\n");
+    std::fs::write(d.join("policy"), &policy).unwrap();
+
+    // The ledger publishes the demonstration once both cosigned it.
+    let (_ledger, base) = start(
+        &[
+            "serve",
+            "--demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--keys",
+            "k",
+            "--witness-policy",
+            "policy",
+        ],
+        d,
+        "serving ledger",
+    );
+    let log = wait_for_log(&base, |log| {
+        log["witnessed"]["tree_size"].as_u64().is_some()
+            && log["witnessed"]["tree_size"] == log["tree_size"]
+    })
+    .await;
+    assert!(log["tree_size"].as_u64().unwrap() > 50, "{log}");
+    let out = prasasti(
+        &[
+            "verify", "--server", &base, "--policy", "policy", "--state", "st",
+        ],
+        d,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("witnessed: cosigned by inspektorat at"),
+        "{}",
+        text(&out)
+    );
+    // An auditor whose policy also needs a third witness refuses it.
+    let out = prasasti(
+        &[
+            "witness",
+            "init",
+            "--name",
+            "saksi.kampus.example",
+            "--keys",
+            "wk-kampus",
+        ],
+        d,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let kampus = std::fs::read_to_string(d.join("wk-kampus/witness.vkey")).unwrap();
+    let stricter = policy.replace(
+        "group both all inspektorat dprd\n",
+        &format!(
+            "witness kampus {}\ngroup both all inspektorat dprd kampus\n",
+            kampus.trim()
+        ),
+    );
+    std::fs::write(d.join("stricter"), stricter).unwrap();
+    let out = prasasti(
+        &[
+            "verify", "--server", &base, "--policy", "stricter", "--state", "st2",
+        ],
+        d,
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("quorum is not met"), "{}", text(&out));
+
+    // A copy with the same key and another history: never cosigned.
+    let out = prasasti(
+        &[
+            "demo",
+            "--database",
+            "sqlite://fork.db",
+            "--keys",
+            "k",
+            "--demo-keys",
+            "dk2",
+        ],
+        d,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let (_fork, fork) = start(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--keys",
+            "k",
+            "--database",
+            "sqlite://fork.db",
+            "--witness-policy",
+            "policy",
+        ],
+        d,
+        "serving ledger",
+    );
+    let log = wait_for_log(&fork, |log| {
+        log["witnesses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| w["problem"]["kind"] == "alarm")
+    })
+    .await;
+    assert_eq!(log["witnessed"], Value::Null, "{log}");
+    let client = prasasti::ledger::http::client().unwrap();
+    let status = client
+        .get(format!("{fork}/checkpoint"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 503);
+}
