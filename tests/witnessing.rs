@@ -23,17 +23,17 @@ use crate::common::*;
 
 /// A witness of the test ledger served on a local port, counting the
 /// requests it gets.
-struct TestWitness {
-    name: &'static str,
-    cosigner: Cosigner,
-    base: String,
+pub(crate) struct TestWitness {
+    pub(crate) name: &'static str,
+    pub(crate) cosigner: Cosigner,
+    pub(crate) base: String,
     requests: Arc<AtomicUsize>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     _db: TestDb,
 }
 
 impl TestWitness {
-    async fn start(name: &'static str, seed: u8) -> TestWitness {
+    pub(crate) async fn start(name: &'static str, seed: u8) -> TestWitness {
         let db = TestDb::sqlite();
         let key = || Cosigner::from_seed(&format!("saksi.example/{name}"), [seed; 32]).unwrap();
         let (cosigner, store) = (key(), Store::connect(&db.url).await.unwrap());
@@ -85,7 +85,7 @@ impl TestWitness {
 
 /// A policy for the test ledger: its log line, `witnesses`, and the
 /// `quorum` lines.
-fn policy(witnesses: &[&TestWitness], quorum: &str) -> Policy {
+pub(crate) fn policy(witnesses: &[&TestWitness], quorum: &str) -> Policy {
     let mut text = format!("log {}\n", ledger_key().verifier().to_vkey_string());
     for w in witnesses {
         text.push_str(&w.line());

@@ -2,11 +2,21 @@
 // golang.org/x/mod/sumdb/note and golang.org/x/mod/sumdb/tlog packages:
 // the signed checkpoint, the C2SP hash tiles, the entry bundles and the
 // JSON inclusion and consistency proofs. It shares no code with prasasti.
+// With -witness and -quorum it also checks the witnesses' cosignatures
+// (c2sp.org/tlog-cosignature, cosignature/v1) in a few lines of its own.
 //
 // Usage: verifier -server http://127.0.0.1:8080 -vkey 'origin+hex+base64'
+//
+//	[-witness 'name+hex+base64' ... -quorum K]
+//
+// With -sign it is instead a log of its own: it prints the checkpoint of
+// -size and -root signed with the note signer key -sign by
+// golang.org/x/mod/sumdb/note (for witnessing a log that is not prasasti).
 package main
 
 import (
+	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -82,10 +92,70 @@ func hashes(list []string) []tlog.Hash {
 	return out
 }
 
+type witnessList []string
+
+func (w *witnessList) String() string     { return strings.Join(*w, " ") }
+func (w *witnessList) Set(v string) error { *w = append(*w, v); return nil }
+
+// cosignedBy reports whether the note carries a valid cosignature/v1 by
+// the witness whose verifier key is vkey (name+hex id+base64(0x04||key)),
+// and the time it carries.
+func cosignedBy(n *note.Note, vkey string) (bool, uint64) {
+	parts := strings.SplitN(vkey, "+", 3)
+	if len(parts) != 3 {
+		fail("witness key %q", vkey)
+	}
+	name := parts[0]
+	key, err := base64.StdEncoding.DecodeString(parts[2])
+	if err != nil || len(key) != 33 || key[0] != 0x04 {
+		fail("witness key %q is not a cosignature/v1 Ed25519 key", vkey)
+	}
+	sum := sha256.Sum256(append([]byte(name+"\n"), key...))
+	id := binary.BigEndian.Uint32(sum[:4])
+	if fmt.Sprintf("%08x", id) != parts[1] {
+		fail("witness key %q: wrong key id", vkey)
+	}
+	for _, sig := range n.UnverifiedSigs {
+		if sig.Name != name || sig.Hash != id {
+			continue
+		}
+		raw, err := base64.StdEncoding.DecodeString(sig.Base64)
+		if err != nil || len(raw) != 4+8+ed25519.SignatureSize {
+			continue
+		}
+		ts := binary.BigEndian.Uint64(raw[4:12])
+		msg := fmt.Sprintf("cosignature/v1\ntime %d\n", ts) + n.Text
+		if ed25519.Verify(ed25519.PublicKey(key[1:]), []byte(msg), raw[12:]) {
+			return true, ts
+		}
+	}
+	return false, 0
+}
+
 func main() {
 	vkey := flag.String("vkey", "", "verifier key of the log")
 	flag.StringVar(&server, "server", "", "base URL of the prasasti server")
+	var witnesses witnessList
+	flag.Var(&witnesses, "witness", "verifier key of a witness (repeatable)")
+	quorum := flag.Int("quorum", 0, "how many of the witnesses must have cosigned")
+	skey := flag.String("sign", "", "sign a checkpoint with this note signer key instead")
+	signSize := flag.Int64("size", 0, "with -sign: the tree size")
+	rootB64 := flag.String("root", "", "with -sign: the root hash, base64")
 	flag.Parse()
+
+	if *skey != "" {
+		signer, err := note.NewSigner(*skey)
+		if err != nil {
+			fail("signer key: %v", err)
+		}
+		text := fmt.Sprintf("%s\n%d\n%s\n", signer.Name(), *signSize, *rootB64)
+		msg, err := note.Sign(&note.Note{Text: text}, signer)
+		if err != nil {
+			fail("sign: %v", err)
+		}
+		os.Stdout.Write(msg)
+		return
+	}
 
 	verifier, err := note.NewVerifier(*vkey)
 	if err != nil {
@@ -95,6 +165,16 @@ func main() {
 	n, err := note.Open(msg, note.VerifierList(verifier))
 	if err != nil {
 		fail("checkpoint: %v", err)
+	}
+	cosigners := 0
+	for _, w := range witnesses {
+		if ok, ts := cosignedBy(n, w); ok {
+			cosigners++
+			fmt.Printf("cosigned by %s at %d\n", strings.SplitN(w, "+", 2)[0], ts)
+		}
+	}
+	if cosigners < *quorum {
+		fail("checkpoint: %d of the witnesses cosigned, %d needed", cosigners, *quorum)
 	}
 	lines := strings.Split(n.Text, "\n")
 	if len(lines) < 4 || lines[0] != verifier.Name() {
