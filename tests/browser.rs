@@ -226,6 +226,7 @@ impl Drop for Browser {
 const HONEST: u8 = 0;
 const FORGED_PROOF: u8 = 1;
 const ROLLED_BACK: u8 = 2;
+const FORGED_COSIGNATURE: u8 = 3;
 
 #[derive(Clone)]
 struct Proxy {
@@ -250,6 +251,24 @@ async fn forward(State(proxy): State<Proxy>, uri: Uri) -> Response {
     let status = StatusCode::from_u16(answer.status().as_u16()).unwrap();
     let kind = answer.headers().get("content-type").cloned();
     let mut body: Bytes = answer.bytes().await.unwrap();
+    if mode == FORGED_COSIGNATURE && uri.path() == "/checkpoint" {
+        // The DPRD witness's cosignature, one bit changed.
+        let note = String::from_utf8(body.to_vec()).unwrap();
+        let forged: String = note
+            .lines()
+            .map(
+                |line| match line.strip_prefix("\u{2014} saksi.example/dprd ") {
+                    Some(b64) => {
+                        let mut bytes = STANDARD.decode(b64).unwrap();
+                        *bytes.last_mut().unwrap() ^= 1;
+                        format!("\u{2014} saksi.example/dprd {}\n", STANDARD.encode(bytes))
+                    }
+                    None => format!("{line}\n"),
+                },
+            )
+            .collect();
+        body = forged.into();
+    }
     if mode == FORGED_PROOF && uri.path() == "/api/v1/proofs/inclusion" {
         let mut proof: Value = serde_json::from_slice(&body).unwrap();
         let first = proof["hashes"][0].as_str().unwrap();
@@ -268,10 +287,22 @@ async fn forward(State(proxy): State<Proxy>, uri: Uri) -> Response {
     response
 }
 
+/// Every step passed (the witnesses' quorum is not checked on a log
+/// without a witness policy).
 pub(crate) fn all_pass(steps: &[(String, String)]) {
-    assert_eq!(steps.len(), 5);
+    for name in [
+        "checkpoint",
+        "quorum",
+        "leaf",
+        "inclusion",
+        "signatures",
+        "consistency",
+    ] {
+        assert!(steps.iter().any(|(n, _)| n == name), "{name}: {steps:?}");
+    }
     for (name, result) in steps {
-        assert!(result.starts_with("pass"), "{name}: {result}");
+        let skipped = name == "quorum" && result.starts_with("skipped");
+        assert!(result.starts_with("pass") || skipped, "{name}: {result}");
     }
 }
 
@@ -461,4 +492,123 @@ async fn a_visitor_verifies_in_the_browser_and_catches_a_forged_proof_and_a_roll
         "{warning}"
     );
     browser.screenshot("verify-wrong-key").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_checks_each_witness_and_catches_a_forged_cosignature() {
+    use crate::witnessing::{TestWitness, policy};
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let (inspektorat, dprd) = (
+        TestWitness::start("inspektorat", 31).await,
+        TestWitness::start("dprd", 32).await,
+    );
+    let both = policy(
+        &[&inspektorat, &dprd],
+        "group g all inspektorat dprd\nquorum g\n",
+    );
+    let app = TestApp::spawn_witnessed(TestDb::sqlite(), both).await;
+    for i in 0..4 {
+        app.submit(&signed(&format!("doc-{i}"))).await;
+    }
+    assert!(
+        prasasti::ledger::witnessing::round(&app.ledger)
+            .await
+            .unwrap()
+    );
+    let proxy = Proxy {
+        upstream: app.base.clone(),
+        mode: Arc::new(AtomicU8::new(HONEST)),
+        old_checkpoint: Arc::new(std::sync::Mutex::new(String::new())),
+        client: prasasti::ledger::http::client().unwrap(),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let site = format!("http://{}", listener.local_addr().unwrap());
+    let router = axum::Router::new()
+        .fallback(forward)
+        .with_state(proxy.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    // Beranda names the witnesses and when each last cosigned.
+    browser.open(&format!("{site}/")).await;
+    let rows = browser
+        .script("return Array.from(document.querySelectorAll('#witnesses tr[data-witness]')).map(r => r.dataset.witness + ': ' + r.textContent)")
+        .await;
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(
+        rows[0].as_str().unwrap().starts_with("inspektorat: "),
+        "{rows:?}"
+    );
+    assert!(rows[0].as_str().unwrap().contains("5 entri"), "{rows:?}");
+    browser.screenshot("beranda-witnesses").await;
+
+    // Each witness's cosignature is a step, and the quorum another.
+    let steps = browser.verify(&site, 2, "verifikasi-witnessed").await;
+    all_pass(&steps);
+    for name in ["witness:inspektorat", "witness:dprd"] {
+        assert!(result_of(&steps, name).starts_with("pass"), "{steps:?}");
+    }
+
+    // A forged cosignature fails that witness's step and the quorum, and
+    // nothing else.
+    proxy.mode.store(FORGED_COSIGNATURE, Ordering::SeqCst);
+    let steps = browser
+        .verify(&site, 2, "verifikasi-forged-cosignature")
+        .await;
+    assert!(
+        result_of(&steps, "witness:dprd").starts_with("fail"),
+        "{steps:?}"
+    );
+    assert!(
+        result_of(&steps, "witness:dprd").contains("saksi.example/dprd"),
+        "{steps:?}"
+    );
+    assert!(result_of(&steps, "quorum").starts_with("fail"), "{steps:?}");
+    for name in [
+        "checkpoint",
+        "witness:inspektorat",
+        "leaf",
+        "inclusion",
+        "signatures",
+    ] {
+        assert!(
+            result_of(&steps, name).starts_with("pass"),
+            "{name}: {steps:?}"
+        );
+    }
+
+    // A policy pasted by the visitor that asks for a witness who never
+    // cosigned is not met either.
+    proxy.mode.store(HONEST, Ordering::SeqCst);
+    let never = TestWitness::start("kampus", 33).await;
+    let pasted = policy(
+        &[&inspektorat, &dprd, &never],
+        "group g all inspektorat dprd kampus\nquorum g\n",
+    )
+    .to_text();
+    browser.open(&format!("{site}/verifikasi?entry=2")).await;
+    browser
+        .script(&format!(
+            "document.getElementById('policy').value = {}; document.getElementById('verify-form').requestSubmit(); return true",
+            serde_json::to_string(&pasted).unwrap()
+        ))
+        .await;
+    let started = Instant::now();
+    loop {
+        let result = browser
+            .script("const q = document.querySelector('[data-step=quorum]'); const k = document.querySelector('[data-step=\"witness:kampus\"]'); return [q.dataset.result || '', k ? (k.dataset.result || '') : '']")
+            .await;
+        if result[0] == "fail" {
+            assert_eq!(result[1], "fail", "{result}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "not caught: {result}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    browser.screenshot("verifikasi-pasted-policy").await;
 }

@@ -196,6 +196,10 @@ async fn only_checkpoints_both_witnesses_cosigned_are_published() {
         assert_eq!(log["witnesses"][1]["cosigned_size"], 4);
         assert_eq!(log["witnesses"][1]["problem"]["kind"], "unreachable");
         assert!(log["witness_policy"].as_str().unwrap().contains("quorum g"));
+        // The site says so plainly.
+        let home = app.get("/").await.text().await.unwrap();
+        assert!(home.contains("Log ini belum disaksikan sejak"), "{home}");
+        assert!(home.contains("tidak menjawab"), "{home}");
         // A proof of an entry the witnesses have not seen yet is made
         // against the newest signed checkpoint.
         let proof = app

@@ -119,7 +119,126 @@
     if (!/^[0-9]+$/.test(size)) throw say("malformed");
     const rootBytes = b64decode(root);
     if (rootBytes.length !== 32) throw say("malformed");
-    return { origin, size: Number(size), root: rootBytes };
+    return { origin, size: Number(size), root: rootBytes, body, lines };
+  }
+
+  // Witness keys (c2sp.org/tlog-cosignature): name+hexid+base64(0x04 || key).
+  async function parseWitnessKey(text) {
+    const m = /^([^+]+)\+([0-9a-f]{8})\+(.+)$/.exec(text);
+    if (!m) return null;
+    const [, name, id, b64] = m;
+    let raw;
+    try { raw = b64decode(b64); } catch (e) { return null; }
+    if (raw.length !== 33 || raw[0] !== 4) return null;
+    const hash = await sha256(concat(enc.encode(name + "\n"), raw));
+    if (hex(hash.slice(0, 4)) !== id) return null;
+    return { name, id: hash.slice(0, 4), key: raw.slice(1) };
+  }
+
+  // A witness policy (c2sp.org/tlog-policy): log, witness, group and
+  // quorum lines. Each witness counts once however many groups name it.
+  async function parsePolicy(text, vkey) {
+    const witnesses = [], groups = new Map();
+    let quorum;
+    const bad = (line, problem) => say("bad_policy", { line, problem });
+    const lines = text.split("\n");
+    for (let i = 0; i < lines.length; i++) {
+      const words = lines[i].split("#")[0].trim().split(/\s+/).filter((w) => w);
+      if (words.length === 0) continue;
+      const defined = (n) => witnesses.some((w) => w.name === n) || groups.has(n);
+      if (words[0] === "log") {
+        const m = /^([^+]+)\+/.exec(words[1] || "");
+        if (m && m[1] === vkey.name && words[1] !== vkey.text) throw say("policy_other_key");
+      } else if (words[0] === "witness" && (words.length === 3 || words.length === 4)) {
+        const key = await parseWitnessKey(words[2]);
+        if (!key) throw bad(i + 1, words[2]);
+        if (defined(words[1])) throw bad(i + 1, words[1]);
+        witnesses.push({ name: words[1], key });
+      } else if (words[0] === "group" && words.length >= 4) {
+        const members = words.slice(3);
+        if (defined(words[1]) || members.some((m) => !defined(m)) || new Set(members).size !== members.length) {
+          throw bad(i + 1, words[1]);
+        }
+        const k = words[2] === "any" ? 1 : words[2] === "all" ? members.length : Number(words[2]);
+        if (!Number.isInteger(k) || k < 1 || k > members.length) throw bad(i + 1, words[2]);
+        groups.set(words[1], { k, members });
+      } else if (words[0] === "quorum" && words.length === 2 && quorum === undefined) {
+        if (words[1] !== "none" && !defined(words[1])) throw bad(i + 1, words[1]);
+        quorum = words[1];
+      } else {
+        throw bad(i + 1, words[0]);
+      }
+    }
+    if (quorum === undefined) throw bad(0, "quorum");
+    const holds = (name, cosigned) => {
+      const group = groups.get(name);
+      if (!group) return cosigned.has(name);
+      return group.members.filter((m) => holds(m, cosigned)).length >= group.k;
+    };
+    return { witnesses, satisfied: (cosigned) => quorum === "none" || holds(quorum, cosigned) };
+  }
+
+  // The time of a witness's valid cosignature among the note's lines, or
+  // null: keyid || 8-byte big-endian time || Ed25519 signature over
+  // "cosignature/v1\ntime <t>\n" and the checkpoint's body.
+  async function cosignatureTime(checkpoint, witness) {
+    for (const line of checkpoint.lines) {
+      const m = /^\u2014 (\S+) (\S+)$/.exec(line);
+      if (!m || m[1] !== witness.key.name) continue;
+      let sig;
+      try { sig = b64decode(m[2]); } catch (e) { continue; }
+      if (sig.length !== 76 || !equal(sig.slice(0, 4), witness.key.id)) continue;
+      let time = 0n;
+      for (const b of sig.slice(4, 12)) time = (time << 8n) | BigInt(b);
+      const message = enc.encode("cosignature/v1\ntime " + time + "\n" + checkpoint.body);
+      if (await ed25519Verify(witness.key.key, sig.slice(12), message)) return time;
+    }
+    return null;
+  }
+
+  // One step per witness (before the quorum step), then the quorum.
+  async function checkWitnesses(form, vkey, checkpoint) {
+    for (const li of document.querySelectorAll("[data-step^='witness:']")) li.remove();
+    const text = form.policy ? form.policy.value : "";
+    if (text.trim() === "") {
+      const li = document.querySelector('[data-step="quorum"]');
+      li.dataset.result = "skipped";
+      li.querySelector(".result").textContent = li.dataset.skipped;
+      li.querySelector(".detail").textContent = messages.no_policy;
+      return;
+    }
+    let policy;
+    try {
+      policy = await parsePolicy(text, vkey);
+    } catch (e) {
+      step("quorum", false, e.message);
+      return;
+    }
+    const quorumStep = document.querySelector('[data-step="quorum"]');
+    const cosigned = new Set();
+    const names = [];
+    const now = BigInt(Math.floor(Date.now() / 1000));
+    for (const witness of policy.witnesses) {
+      const li = quorumStep.cloneNode(true);
+      li.dataset.step = "witness:" + witness.name;
+      li.querySelector(".label").textContent = form.dataset.witnessLabel.replace("{name}", witness.name);
+      quorumStep.before(li);
+      const time = await cosignatureTime(checkpoint, witness);
+      if (time === null) {
+        step(li, false, say("no_cosignature", { name: witness.key.name }).message);
+      } else if (time > now + 300n) {
+        step(li, false, say("future", { name: witness.name }).message);
+      } else {
+        cosigned.add(witness.name);
+        names.push(witness.name);
+        step(li, true, new Date(Number(time) * 1000).toISOString());
+      }
+    }
+    if (policy.satisfied(cosigned)) {
+      step("quorum", true, names.join(", "));
+    } else {
+      step("quorum", false, say("quorum_unmet", { names: names.length ? names.join(", ") : messages.nobody }).message);
+    }
   }
 
   function pae(type, body) {
@@ -136,8 +255,9 @@
     return JSON.parse(await fetchText(path));
   }
 
+  // Marks a step (its name, or its element) as passed or failed.
   function step(name, ok, detail) {
-    const li = document.querySelector('[data-step="' + name + '"]');
+    const li = typeof name === "string" ? document.querySelector('[data-step="' + name + '"]') : name;
     if (!li) return;
     const result = li.querySelector(".result");
     li.dataset.result = ok ? "pass" : "fail";
@@ -200,6 +320,7 @@
     let vkey, checkpoint;
     try {
       vkey = await parseVerifierKey(form.vkey.value);
+      vkey.text = form.vkey.value.trim();
       document.getElementById("key-fingerprint").textContent = await fingerprint(form.vkey.value);
       checkRememberedKey(form, vkey, form.vkey.value);
       checkpoint = await openCheckpoint(await fetchText("/checkpoint"), vkey);
@@ -209,6 +330,7 @@
       done.textContent = form.dataset.stopped;
       return;
     }
+    await checkWitnesses(form, vkey, checkpoint);
     const index = form.entry.value === "" ? checkpoint.size - 1 : Number(form.entry.value);
     let entry, leaf;
     try {

@@ -80,6 +80,9 @@ pub(in crate::web) async fn home(
 ) -> Page {
     let state = &folded.state;
     let checkpoint = ledger.latest_checkpoint().await.or_internal(lang)?;
+    let witnessed = super::witnesses::witnessed(&ledger)
+        .await
+        .or_internal(lang)?;
     let size = checkpoint.tree_size;
     let start = size.saturating_sub(10);
     let recent = ledger
@@ -136,6 +139,19 @@ pub(in crate::web) async fn home(
             dt { (lang.t("Akar Merkle", "Merkle root")) } dd.hash { (checkpoint.root.to_base64()) }
             dt { (lang.t("Ditandatangani", "Signed")) } dd { (checkpoint.signed_at) }
             dt { (lang.t("Kunci log", "Log key")) } dd.hash { (ledger.verifier().to_vkey_string()) }
+            @if let Some(w) = &witnessed {
+                dt { (lang.t("Disaksikan", "Witnessed")) }
+                dd #witnessed-size {
+                    @match &w.published {
+                        Some(p) => { (p.tree_size) " " (lang.t("entri", "entries")) " · " (crate::ledger::entry::parse_time(&p.signed_at).map(|t| state.local_time(t)).unwrap_or_default()) },
+                        None => { (lang.t("belum", "not yet")) },
+                    }
+                }
+            }
+        }
+        @if let Some(w) = &witnessed {
+            h2 { (lang.t("Saksi", "Witnesses")) }
+            (super::witnesses::witnesses_block(state, lang, w))
         }
         p {
             a href=(lang.link("/verifikasi")) { (lang.t("Periksa di peramban Anda", "Check it in your browser")) }

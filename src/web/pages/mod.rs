@@ -29,6 +29,7 @@ mod home;
 mod ledger;
 mod programmes;
 mod verify;
+mod witnesses;
 
 pub(super) use self::continuity::continuity;
 pub(super) use self::desk::desk;

@@ -9,14 +9,26 @@ pub(in crate::web) struct VerifyQuery {
 
 pub(in crate::web) async fn verification(
     State(ledger): State<Ledger>,
+    Current(folded): Current,
     Query(q): Query<VerifyQuery>,
     lang: Lang,
 ) -> Page {
     let vkey = ledger.verifier().to_vkey_string();
+    let witnessed = super::witnesses::witnessed(&ledger)
+        .await
+        .or_internal(lang)?;
+    let policy = witnessed
+        .as_ref()
+        .map(|w| w.policy.clone())
+        .unwrap_or_default();
     let steps = [
         ("checkpoint", lang.t(
             "Checkpoint terbaru ditandatangani dengan kunci log di atas",
             "The latest checkpoint is signed with the log key above",
+        )),
+        ("quorum", lang.t(
+            "Checkpoint itu ditandatangani bersama oleh cukup saksi menurut kebijakan saksi di atas",
+            "That checkpoint is cosigned by enough witnesses, as the witness policy above requires",
         )),
         ("leaf", lang.t(
             "Hash daun entri dihitung ulang dari JSON kanoniknya",
@@ -48,6 +60,13 @@ pub(in crate::web) async fn verification(
         "bad_proof": lang.t("panjang bukti tidak cocok dengan ukuran pohon", "the proof's length does not fit the tree size"),
         "unsigned": lang.t("pernyataan tidak bertanda tangan", "the statement is not signed"),
         "bad_signature": lang.t("kunci {key} tidak menandatangani pernyataan ini", "key {key} did not sign this statement"),
+        "bad_policy": lang.t("kebijakan saksi, baris {line}: {problem}", "witness policy, line {line}: {problem}"),
+        "policy_other_key": lang.t("kebijakan saksi menyebut kunci lain untuk log ini", "the witness policy names another key for this log"),
+        "no_cosignature": lang.t("tidak ada tanda tangan bersama yang sah oleh {name}", "no valid cosignature by {name}"),
+        "future": lang.t("tanda tangan bersama {name} bertanggal di masa depan", "{name}'s cosignature is dated in the future"),
+        "quorum_unmet": lang.t("kebijakan tidak terpenuhi: ditandatangani bersama oleh {names}", "the policy is not met: cosigned by {names}"),
+        "nobody": lang.t("tidak seorang saksi pun", "no witness at all"),
+        "no_policy": lang.t("tanpa kebijakan saksi: tidak diperiksa", "no witness policy: not checked"),
     })
     .to_string();
     let body = html! {
@@ -64,6 +83,7 @@ pub(in crate::web) async fn verification(
             data-first=(lang.t("kunjungan pertama: checkpoint ini diingat", "first visit: this checkpoint is remembered"))
             data-rollback=(lang.t("log dimundurkan: dulu {old} entri, sekarang {new}", "the log was rolled back: {old} entries before, {new} now"))
             data-forked=(lang.t("log ditulis ulang: tidak konsisten dengan checkpoint {old} entri yang dilihat sebelumnya", "the log was rewritten: it is not consistent with the checkpoint of {old} entries seen before"))
+            data-witness-label=(lang.t("Tanda tangan bersama saksi {name}", "Cosignature of witness {name}"))
             data-key-changed=(lang.t("PERINGATAN: kunci log ini berbeda dari kunci {old} yang dipakai peramban ini sebelumnya untuk log yang sama. Jangan percayai hasilnya sebelum Anda memastikan kunci yang benar dari sumber resmi.", "WARNING: this log key differs from the key {old} this browser used before for the same log. Do not trust the results until you have confirmed the right key from an official source."))
         {
             p {
@@ -75,6 +95,14 @@ pub(in crate::web) async fn verification(
                 code #key-fingerprint { "…" }
             }
             p #key-warning .warning role="alert" hidden {}
+            p {
+                label for="policy" { (lang.t(
+                    "Kebijakan saksi (c2sp.org/tlog-policy): bandingkan dengan yang diumumkan, atau tempelkan kebijakan dari sumber lain. Kosong: saksi tidak diperiksa.",
+                    "Witness policy (c2sp.org/tlog-policy): compare it with the one published, or paste one from elsewhere. Empty: witnesses are not checked."
+                )) }
+                br;
+                textarea #policy name="policy" rows="6" cols="80" wrap="off" spellcheck="false" autocomplete="off" { (policy) }
+            }
             p {
                 label for="entry" { (lang.t("Nomor entri (kosong: entri terbaru)", "Entry number (empty: the latest)")) }
                 br;
@@ -88,9 +116,10 @@ pub(in crate::web) async fn verification(
                     data-pass=(lang.t("LULUS", "PASS"))
                     data-fail=(lang.t("GAGAL", "FAIL"))
                     data-waiting=(lang.t("memeriksa…", "checking…"))
+                    data-skipped=(lang.t("TIDAK DIPERIKSA", "NOT CHECKED"))
                 {
                     span.result.badge.neutral { (lang.t("belum diperiksa", "not checked yet")) }
-                    " " (label)
+                    " " span.label { (label) }
                     br;
                     span.detail.muted.hash {}
                 }
@@ -107,7 +136,15 @@ pub(in crate::web) async fn verification(
             "Auditor dapat memeriksa seluruh log dan aturan tata kelolanya tanpa peramban:",
             "Auditors can check the whole log and its governance rules without a browser:"
         )) }
-        pre { "echo '" (vkey) "' > ledger.vkey\nprasasti verify --server <URL> --vkey ledger.vkey" }
+        @if witnessed.is_some() {
+            pre { "# " (lang.t("simpan kebijakan saksi di atas sebagai", "save the witness policy above as")) " witness-policy.txt\nprasasti verify --server <URL> --policy witness-policy.txt" }
+        } @else {
+            pre { "echo '" (vkey) "' > ledger.vkey\nprasasti verify --server <URL> --vkey ledger.vkey" }
+        }
+        @if let Some(w) = &witnessed {
+            h2 { (lang.t("Saksi", "Witnesses")) }
+            (super::witnesses::witnesses_block(&folded.state, lang, w))
+        }
         script src="/static/bytes.js" {}
         script src="/static/verify.js" {}
     };
