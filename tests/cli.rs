@@ -773,10 +773,36 @@ async fn two_witness_processes_cosign_the_ledger_and_a_forked_copy_gets_nothing(
     })
     .await;
     assert!(log["tree_size"].as_u64().unwrap() > 50, "{log}");
+    let client = prasasti::ledger::http::client().unwrap();
     let out = prasasti(
         &[
             "verify", "--server", &base, "--policy", "policy", "--state", "st",
         ],
+        d,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("witnessed: cosigned by inspektorat at"),
+        "{}",
+        text(&out)
+    );
+    // One entry's offline proof carries the cosignatures too.
+    for (path, file) in [
+        ("/api/v1/entries/5/proof", "p5"),
+        ("/api/v1/entries/5", "e5"),
+    ] {
+        let body = client
+            .get(format!("{base}{path}"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        std::fs::write(d.join(file), body).unwrap();
+    }
+    let out = prasasti(
+        &["check-proof", "--policy", "policy", "--proof", "p5", "e5"],
         d,
     );
     assert!(out.status.success(), "{}", text(&out));
@@ -811,6 +837,12 @@ async fn two_witness_processes_cosign_the_ledger_and_a_forked_copy_gets_nothing(
         &[
             "verify", "--server", &base, "--policy", "stricter", "--state", "st2",
         ],
+        d,
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("quorum is not met"), "{}", text(&out));
+    let out = prasasti(
+        &["check-proof", "--policy", "stricter", "--proof", "p5", "e5"],
         d,
     );
     assert!(!out.status.success());
@@ -862,4 +894,55 @@ async fn two_witness_processes_cosign_the_ledger_and_a_forked_copy_gets_nothing(
         .unwrap()
         .status();
     assert_eq!(status, 503);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_demo_runs_two_demo_witnesses_whose_policy_the_auditor_uses() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (_server, base) = start(
+        &[
+            "serve",
+            "--demo",
+            "--init",
+            "--origin",
+            "demo.example/prasasti",
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        d,
+        "serving ledger",
+    );
+    let log = wait_for_log(&base, |log| {
+        log["witnessed"]["tree_size"].as_u64().is_some()
+            && log["witnessed"]["tree_size"] == log["tree_size"]
+    })
+    .await;
+    let names: Vec<&str> = log["witnesses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["inspektorat-demo", "dprd-demo"]);
+    let policy = std::fs::read_to_string(d.join("demo-witnesses/witness-policy.txt")).unwrap();
+    assert!(policy.starts_with("# DEMO"), "{policy}");
+    let out = prasasti(
+        &[
+            "verify",
+            "--server",
+            &base,
+            "--policy",
+            "demo-witnesses/witness-policy.txt",
+            "--state",
+            "st",
+        ],
+        d,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("cosigned by inspektorat-demo at"),
+        "{}",
+        text(&out)
+    );
 }

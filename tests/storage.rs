@@ -34,14 +34,17 @@ async fn audit(url: &str) -> Result<verify::Report, verify::VerifyError> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn entries_tree_hashes_and_checkpoints_cannot_be_changed_or_deleted() {
+async fn entries_tree_hashes_and_checkpoints_witnessed_or_not_cannot_be_changed_or_deleted() {
     on_each_backend(|db| async move {
         let app = TestApp::spawn(db).await;
         for i in 0..5 {
             app.submit(&signed(&format!("a{i}"))).await;
         }
         let before = app.ledger.latest_checkpoint().await.unwrap();
-        let conn = app.ledger.store().connection();
+        let store = app.ledger.store();
+        assert!(store.add_witnessed_checkpoint(&before).await.unwrap());
+        assert!(!store.add_witnessed_checkpoint(&before).await.unwrap());
+        let conn = store.connection();
         let postgres = app.db.name == "postgres";
         let mut attempts = vec![
             "UPDATE entries SET recorded_at = '2000-01-01T00:00:00.000000Z' WHERE idx = 1"
@@ -53,9 +56,18 @@ async fn entries_tree_hashes_and_checkpoints_cannot_be_changed_or_deleted() {
             "DELETE FROM checkpoints".to_owned(),
             "UPDATE ledger_meta SET value = 'other'".to_owned(),
             "DELETE FROM ledger_meta".to_owned(),
+            "UPDATE witnessed_checkpoints SET note = 'forged'".to_owned(),
+            "DELETE FROM witnessed_checkpoints".to_owned(),
+        ];
+        let tables = [
+            "entries",
+            "tree_nodes",
+            "checkpoints",
+            "ledger_meta",
+            "witnessed_checkpoints",
         ];
         if postgres {
-            for table in ["entries", "tree_nodes", "checkpoints", "ledger_meta"] {
+            for table in tables {
                 attempts.push(format!("TRUNCATE {table}"));
             }
         } else {
@@ -66,6 +78,7 @@ async fn entries_tree_hashes_and_checkpoints_cannot_be_changed_or_deleted() {
                 "INSERT OR REPLACE INTO tree_nodes SELECT level, idx, zeroblob(32) FROM tree_nodes WHERE level = 0 AND idx = 0".to_owned(),
                 "INSERT OR REPLACE INTO checkpoints SELECT tree_size, root_hash, 'forged', signed_at FROM checkpoints WHERE tree_size = 0".to_owned(),
                 "INSERT OR REPLACE INTO ledger_meta VALUES ('verifier_key', 'forged')".to_owned(),
+                "INSERT OR REPLACE INTO witnessed_checkpoints SELECT tree_size, root_hash, 'forged', witnessed_at FROM witnessed_checkpoints".to_owned(),
             ]);
         }
         for sql in &attempts {
@@ -78,7 +91,7 @@ async fn entries_tree_hashes_and_checkpoints_cannot_be_changed_or_deleted() {
         }
         if postgres {
             // Replication mode skips ordinary triggers, not ours.
-            for table in ["entries", "tree_nodes", "checkpoints", "ledger_meta"] {
+            for table in tables {
                 use sea_orm::TransactionTrait;
                 let tx = conn.begin().await.unwrap();
                 tx.execute_unprepared("SET LOCAL session_replication_role = replica")
@@ -92,6 +105,10 @@ async fn entries_tree_hashes_and_checkpoints_cannot_be_changed_or_deleted() {
             }
         }
         assert_eq!(app.ledger.latest_checkpoint().await.unwrap(), before);
+        assert_eq!(
+            store.latest_witnessed_checkpoint().await.unwrap().unwrap(),
+            before
+        );
         let report = audit(&app.db.url).await.unwrap();
         assert_eq!(report.entries, 6);
     })

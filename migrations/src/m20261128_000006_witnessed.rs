@@ -18,6 +18,9 @@ CREATE TRIGGER witnessed_checkpoints_no_update BEFORE UPDATE ON witnessed_checkp
 BEGIN SELECT RAISE(ABORT, 'prasasti: witnessed checkpoints are append-only'); END;
 CREATE TRIGGER witnessed_checkpoints_no_delete BEFORE DELETE ON witnessed_checkpoints
 BEGIN SELECT RAISE(ABORT, 'prasasti: witnessed checkpoints are append-only'); END;
+CREATE TRIGGER witnessed_checkpoints_no_replace BEFORE INSERT ON witnessed_checkpoints
+WHEN EXISTS (SELECT 1 FROM witnessed_checkpoints WHERE tree_size = NEW.tree_size)
+BEGIN SELECT RAISE(ABORT, 'prasasti: witnessed checkpoints are append-only'); END;
 "#;
 
 const POSTGRES: &str = r#"

@@ -101,12 +101,23 @@ impl Store {
         &self,
         checkpoint: &StoredCheckpoint,
     ) -> Result<bool, StoreError> {
+        let size = super::to_i64(checkpoint.tree_size);
         let row = witnessed_checkpoint::Model {
-            tree_size: super::to_i64(checkpoint.tree_size),
+            tree_size: size,
             root_hash: checkpoint.root.0.to_vec(),
             note: checkpoint.note.clone(),
             witnessed_at: checkpoint.signed_at.clone(),
         };
-        super::insert_new(&self.db, row.into_active_model()).await
+        match super::insert_new(&self.db, row.into_active_model()).await {
+            Ok(added) => Ok(added),
+            // On SQLite a taken key meets the append-only guard first.
+            Err(e) => match witnessed_checkpoint::Entity::find_by_id(size)
+                .one(&self.db)
+                .await?
+            {
+                Some(_) => Ok(false),
+                None => Err(e),
+            },
+        }
     }
 }
