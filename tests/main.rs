@@ -7,6 +7,7 @@
 mod common;
 
 mod api;
+mod auditor;
 mod browser;
 mod cli;
 mod conformance;

@@ -1,6 +1,7 @@
 //! For auditors: the full verify and the offline proof check.
 
 use super::*;
+use crate::ledger::verify::VerifyError;
 
 pub(super) fn default_state_file(origin: &str) -> Option<PathBuf> {
     let base = std::env::var_os("XDG_STATE_HOME")
@@ -20,24 +21,12 @@ pub(super) fn default_state_file(origin: &str) -> Option<PathBuf> {
 }
 
 pub(super) async fn verify_cmd(
-    server: Option<String>,
-    database: Option<String>,
+    source: Source,
     verifier: NoteVerifier,
     policy: Option<crate::tlog::policy::Policy>,
     state: Option<PathBuf>,
     strict: bool,
 ) -> Result<()> {
-    let source = match (server, database) {
-        (Some(server), _) => Source::Server {
-            base: server.trim_end_matches('/').to_owned(),
-        },
-        (None, Some(database)) => Source::Database(
-            Store::open(&database)
-                .await
-                .with_context(|| format!("opening {}", redact(&database)))?,
-        ),
-        (None, None) => bail!("give --server URL or --database URL"),
-    };
     let state_file = state.or_else(|| default_state_file(verifier.name()));
     let options = verify::Options {
         verifier: verifier.clone(),
@@ -175,4 +164,47 @@ pub(super) fn check_proof(
         verifier.name()
     );
     Ok(())
+}
+
+pub(super) async fn mirror_cmd(
+    server: &str,
+    verifier: NoteVerifier,
+    policy: Option<crate::tlog::policy::Policy>,
+    out: &Path,
+) -> Result<()> {
+    use crate::auditor::mirror::{MirrorOptions, mirror};
+    let options = MirrorOptions {
+        verifier,
+        policy,
+        progress: counted_bar("mirroring", "tiles"),
+    };
+    match mirror(server, out, &options).await {
+        Ok(done) => {
+            match done.previous {
+                Some(previous) => println!(
+                    "mirror {} extended from {previous} to {} entries ({} tiles fetched), consistent with its previous checkpoint",
+                    out.display(),
+                    done.size,
+                    done.fetched
+                ),
+                None => println!(
+                    "mirror {} holds {} entries ({} tiles fetched)",
+                    out.display(),
+                    done.size,
+                    done.fetched
+                ),
+            }
+            println!(
+                "every tile checked against the checkpoint; verify offline with: prasasti verify --mirror {} --vkey <ledger.vkey>",
+                out.display()
+            );
+            Ok(())
+        }
+        Err(e @ (VerifyError::Rollback { .. } | VerifyError::Fork { .. })) => bail!(
+            "ALARM: the server is not consistent with the mirror: {e}. The mirror keeps its previous state."
+        ),
+        Err(e) => {
+            bail!("MIRROR FAILED: {e}. The mirror keeps its previous state; run again to resume.")
+        }
+    }
 }

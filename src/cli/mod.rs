@@ -39,6 +39,11 @@ pub const DEFAULT_DATABASE: &str = "sqlite://prasasti.db";
 /// nothing when standard error is not a terminal. The bar is finished when
 /// the work reaches its total.
 fn progress_bar(what: &'static str) -> crate::ledger::verify::Progress {
+    counted_bar(what, "entries")
+}
+
+/// Like [`progress_bar`], counting `unit`s.
+fn counted_bar(what: &'static str, unit: &'static str) -> crate::ledger::verify::Progress {
     use indicatif::{ProgressBar, ProgressStyle};
     if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         return crate::ledger::verify::Progress::none();
@@ -46,7 +51,7 @@ fn progress_bar(what: &'static str) -> crate::ledger::verify::Progress {
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template(&format!(
-            "{{spinner}} {what} [{{bar:40}}] {{pos}}/{{len}} entries ({{per_sec}}, eta {{eta}})"
+            "{{spinner}} {what} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{per_sec}}, eta {{eta}})"
         ))
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
@@ -255,13 +260,16 @@ pub enum Command {
         /// Read the log from this server.
         #[arg(
             long,
-            conflicts_with = "database",
-            required_unless_present = "database"
+            conflicts_with_all = ["database", "mirror"],
+            required_unless_present_any = ["database", "mirror"]
         )]
         server: Option<String>,
         /// Read the log from this database.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "mirror")]
         database: Option<String>,
+        /// Read the log from this mirror directory (prasasti mirror), offline.
+        #[arg(long)]
+        mirror: Option<PathBuf>,
         /// The ledger's verifier key file (ledger.vkey); optional with a
         /// --policy that names the log.
         #[arg(long, required_unless_present = "policy")]
@@ -279,6 +287,23 @@ pub enum Command {
         /// its revocation was recorded).
         #[arg(long)]
         strict: bool,
+    },
+    /// Copy the whole log into DIR in the tlog-tiles layout, verifying it
+    /// as it comes; a second run fetches only what is new.
+    Mirror {
+        /// The server to mirror.
+        #[arg(long)]
+        server: String,
+        /// The ledger's verifier key file; optional with a --policy that
+        /// names the log.
+        #[arg(long, required_unless_present = "policy")]
+        vkey: Option<PathBuf>,
+        /// A witness policy the mirrored checkpoint must meet.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// The mirror's directory (served as is by any static web server).
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Check a c2sp.org/tlog-proof bundle for an entry, offline.
     CheckProof {
@@ -423,13 +448,35 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Verify {
             server,
             database,
+            mirror,
             vkey,
             policy,
             state,
             strict,
         } => {
             let (verifier, policy) = trust(vkey.as_deref(), policy.as_deref())?;
-            verify_cmd(server, database, verifier, policy, state, strict).await
+            let source = match (server, database, mirror) {
+                (Some(server), _, _) => Source::Server {
+                    base: server.trim_end_matches('/').to_owned(),
+                },
+                (None, Some(database), _) => Source::Database(
+                    Store::open(&database)
+                        .await
+                        .with_context(|| format!("opening {}", redact(&database)))?,
+                ),
+                (None, None, Some(dir)) => Source::Mirror(dir),
+                (None, None, None) => bail!("give --server URL, --database URL or --mirror DIR"),
+            };
+            verify_cmd(source, verifier, policy, state, strict).await
+        }
+        Command::Mirror {
+            server,
+            vkey,
+            policy,
+            out,
+        } => {
+            let (verifier, policy) = trust(vkey.as_deref(), policy.as_deref())?;
+            mirror_cmd(&server, verifier, policy, &out).await
         }
         Command::CheckProof {
             vkey,

@@ -162,6 +162,7 @@ async fn published_hash(source: &Source, size: u64) -> Result<Hash, String> {
                 .and_then(|h| Hash::from_hex(h).ok())
                 .ok_or_else(|| "the server's state has no valid state_hash".to_owned())
         }
+        Source::Mirror(_) => Err("a mirror holds the log, not the ledger's published state".into()),
         Source::Database(store) => {
             let projection = store.projection().await.map_err(|e| e.to_string())?;
             if projection.tree_size != Some(size) {

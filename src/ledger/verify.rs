@@ -30,6 +30,25 @@ pub enum Source {
     },
     /// The ledger's database, read directly.
     Database(Store),
+    /// A mirror of a log in the tlog-tiles layout (`prasasti mirror`): its
+    /// `checkpoint` and `tile/…` files, read offline.
+    Mirror(PathBuf),
+}
+
+impl Source {
+    /// Reads a path of the tlog-tiles layout, such as `checkpoint` or
+    /// `tile/entries/000`, from a server or a mirror.
+    pub async fn read(&self, path: &str) -> Result<Vec<u8>, VerifyError> {
+        match self {
+            Source::Server { base } => http::get(&format!("{base}/{path}")).await,
+            Source::Mirror(dir) => tokio::fs::read(dir.join(path))
+                .await
+                .map_err(|e| VerifyError::Fetch(format!("{}: {e}", dir.join(path).display()))),
+            Source::Database(_) => Err(VerifyError::Fetch(format!(
+                "{path}: a database is not read by path"
+            ))),
+        }
+    }
 }
 
 /// What the audit found wrong. The first problem found ends the audit.
@@ -414,11 +433,11 @@ fn check_entry(body: &[u8], origin: &str) -> Result<(Entry, VerifiedEnvelope), S
 /// newest (newest witnessed, when `witnessed`).
 async fn fetch_checkpoint(source: &Source, witnessed: bool) -> Result<String, VerifyError> {
     match source {
-        Source::Server { base } => http::get(&format!("{base}/checkpoint"))
-            .await
-            .and_then(|b| {
+        Source::Server { .. } | Source::Mirror(_) => {
+            source.read("checkpoint").await.and_then(|b| {
                 String::from_utf8(b).map_err(|_| VerifyError::Checkpoint("not UTF-8".into()))
-            }),
+            })
+        }
         Source::Database(store) => {
             let newest = if witnessed {
                 store.latest_witnessed_checkpoint().await
@@ -455,14 +474,14 @@ async fn fetch_chunks(source: Source, size: u64, tx: mpsc::Sender<Result<Chunk, 
 
 async fn fetch_chunk(source: &Source, start: u64, width: u64) -> Result<Chunk, VerifyError> {
     match source {
-        Source::Server { base } => {
+        Source::Server { .. } | Source::Mirror(_) => {
             let index = start / TILE_WIDTH;
             let tile = Tile {
                 kind: TileKind::Entries,
                 index,
                 width: width as u16,
             };
-            let bytes = http::get(&format!("{base}/{tile}")).await?;
+            let bytes = source.read(&tile.to_string()).await?;
             let bodies = tile::decode_entry_bundle(&bytes)
                 .map_err(|e| VerifyError::Fetch(format!("{tile}: {e}")))?;
             if bodies.len() as u64 != width {
@@ -478,7 +497,7 @@ async fn fetch_chunk(source: &Source, start: u64, width: u64) -> Result<Chunk, V
                 index,
                 width: width as u16,
             };
-            let bytes = http::get(&format!("{base}/{hash_tile}")).await?;
+            let bytes = source.read(&hash_tile.to_string()).await?;
             if bytes.len() as u64 != width * 32 {
                 return Err(VerifyError::Fetch(format!(
                     "{hash_tile} holds {} bytes, not {}",

@@ -167,6 +167,30 @@ impl fmt::Display for Tile {
     }
 }
 
+/// Every tile of the tree of `size` entries: the entry bundles and the
+/// hash tiles of each level, full ones and the partial one at the end of
+/// each level (ordered by level, lowest first, then by index).
+pub fn tiles_for(size: u64) -> Vec<Tile> {
+    let mut tiles = Vec::new();
+    let mut push_level = |kind: TileKind, nodes: u64| {
+        for index in 0..nodes.div_ceil(TILE_WIDTH) {
+            let width = (nodes - index * TILE_WIDTH).min(TILE_WIDTH) as u16;
+            tiles.push(Tile { kind, index, width });
+        }
+    };
+    push_level(TileKind::Entries, size);
+    let mut level = 0u8;
+    while level < 8 {
+        let nodes = size >> (u32::from(level) * u32::from(TILE_HEIGHT));
+        if nodes == 0 {
+            break;
+        }
+        push_level(TileKind::Hashes { level }, nodes);
+        level += 1;
+    }
+    tiles
+}
+
 /// Why an entry bundle could not be written or read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BundleError {
@@ -220,6 +244,24 @@ mod tests {
         assert_eq!(encode_index(5), "005");
         assert_eq!(encode_index(0), "000");
         assert_eq!(encode_index(1000), "x001/000");
+    }
+
+    #[test]
+    fn the_tiles_of_a_tree_are_all_there_and_all_exist() {
+        assert!(tiles_for(0).is_empty());
+        let paths: Vec<String> = tiles_for(70_000).iter().map(Tile::to_string).collect();
+        // 273 full bundles and one of 112; level 0 the same; level 1: 273
+        // nodes, one full tile and one of 17; level 2: one node.
+        assert_eq!(paths.len(), 274 + 274 + 2 + 1);
+        assert!(paths.contains(&"tile/entries/273.p/112".to_owned()));
+        assert!(paths.contains(&"tile/0/272".to_owned()));
+        assert!(paths.contains(&"tile/1/001.p/17".to_owned()));
+        assert_eq!(paths.last().unwrap(), "tile/2/000.p/1");
+        for size in [1, 255, 256, 257, 65_536, 70_000] {
+            for tile in tiles_for(size) {
+                assert!(tile.exists_in(size), "{tile} in {size}");
+            }
+        }
     }
 
     #[test]

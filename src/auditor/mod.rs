@@ -1,0 +1,5 @@
+//! The auditor's toolkit beyond `verify`: a mirror of the whole log kept
+//! offline. Built on [`crate::ledger::verify`] and [`crate::tlog`]; the
+//! command line draws the progress.
+
+pub mod mirror;
