@@ -186,3 +186,214 @@ fn count_files(dir: &std::path::Path) -> usize {
     }
     n
 }
+
+/// A webhook receiver: the JSON bodies POSTed to it.
+async fn webhook() -> (String, Arc<std::sync::Mutex<Vec<serde_json::Value>>>) {
+    let got = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = got.clone();
+    let router = axum::Router::new().route(
+        "/alerts",
+        axum::routing::post(move |body: axum::Json<serde_json::Value>| {
+            let keep = keep.clone();
+            async move {
+                keep.lock().unwrap().push(body.0);
+                StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/alerts", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (url, got)
+}
+
+/// Runs `prasasti monitor --once` in `dir` against `server`: its output.
+async fn monitor_once(dir: &std::path::Path, server: &str, hook: &str) -> std::process::Output {
+    let (dir, server, hook) = (dir.to_owned(), server.to_owned(), hook.to_owned());
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(binary())
+            .args([
+                "monitor",
+                "--once",
+                "--server",
+                &server,
+                "--vkey",
+                "ledger.vkey",
+            ])
+            .args([
+                "--watch",
+                "watch",
+                "--state",
+                "monitor.json",
+                "--webhook",
+                &hook,
+            ])
+            .current_dir(dir)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn alert_lines(out: &std::process::Output) -> Vec<String> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with("ALERT"))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watched_key_raises_one_alert_once_and_a_fork_an_inconsistency() {
+    on_each_backend(|db| async move {
+        let app = TestApp::spawn(db).await;
+        grow(&app, 1, 5).await;
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(
+            d.join("ledger.vkey"),
+            ledger_key().verifier().to_vkey_string(),
+        )
+        .unwrap();
+        let watched = prasasti::ledger::statement::keyid_of(&official(1).verifying_key());
+        std::fs::write(
+            d.join("watch"),
+            format!("# my own key\nkey {watched}\ntype commitment.discontinue\n"),
+        )
+        .unwrap();
+        let (hook, got) = webhook().await;
+
+        // The first run starts from the head: nothing to report.
+        let out = monitor_once(d, &app.base, &hook).await;
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(alert_lines(&out).is_empty(), "{}", text(&out));
+
+        // A statement signed with the watched key: exactly one alert, on
+        // standard output and at the webhook.
+        grow(&app, 5, 6).await;
+        let out = monitor_once(d, &app.base, &hook).await;
+        assert!(out.status.success(), "{}", text(&out));
+        let lines = alert_lines(&out);
+        assert_eq!(lines.len(), 1, "{}", text(&out));
+        assert!(
+            lines[0].starts_with("ALERT match #5: document.register m5 matches key "),
+            "{lines:?}"
+        );
+        let sent = got.lock().unwrap().clone();
+        assert_eq!(sent.len(), 1, "{sent:?}");
+        assert_eq!(sent[0]["alert"], "match");
+        assert_eq!(sent[0]["index"], 5);
+        assert_eq!(sent[0]["rules"][0], format!("key {watched}"));
+
+        // A restart reports nothing twice.
+        let out = monitor_once(d, &app.base, &hook).await;
+        assert!(alert_lines(&out).is_empty(), "{}", text(&out));
+        assert_eq!(got.lock().unwrap().len(), 1);
+
+        // A server with the same key and another history: an inconsistency.
+        let forked = TestApp::spawn(TestDb::sqlite()).await;
+        grow(&forked, 1, 9).await;
+        let out = monitor_once(d, &forked.base, &hook).await;
+        let lines = alert_lines(&out);
+        assert_eq!(lines.len(), 1, "{}", text(&out));
+        assert!(
+            lines[0].starts_with("ALERT inconsistency: the log was rewritten"),
+            "{lines:?}"
+        );
+        assert_eq!(
+            got.lock().unwrap().last().unwrap()["alert"],
+            "inconsistency"
+        );
+        // The monitor still trusts what it saw: the real log raises nothing.
+        let out = monitor_once(d, &app.base, &hook).await;
+        assert!(alert_lines(&out).is_empty(), "{}", text(&out));
+    })
+    .await;
+}
+
+#[test]
+fn watch_files_are_read_line_by_line_and_a_bad_line_is_named() {
+    use prasasti::auditor::monitor::{Rule, parse_watch};
+    let rules = parse_watch(&format!(
+        "# the Bupati's key\nkey {}\noffice diskominfo\nprogramme satu-data\ntype commitment.discontinue\noverdue\n",
+        "AB".repeat(32)
+    ))
+    .unwrap();
+    assert_eq!(rules.len(), 5);
+    assert_eq!(rules[0], Rule::Key("ab".repeat(32)));
+    assert_eq!(rules[4], Rule::Overdue);
+    for (text, line) in [
+        ("key 12\n", 1),
+        ("office a\ntype no.such.type\n", 2),
+        ("overdue\nwatch everything\n", 2),
+    ] {
+        let err = parse_watch(text).unwrap_err();
+        assert!(err.starts_with(&format!("watch line {line}:")), "{err}");
+    }
+    assert!(parse_watch("# nothing\n").is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn office_programme_and_overdue_rules_agree_with_the_ledger_views() {
+    use prasasti::auditor::monitor::{Monitor, MonitorOptions, parse_watch};
+    let app = demo_app(TestDb::sqlite()).await;
+    // Resume from an earlier checkpoint of the story, as after a restart.
+    let earlier = app
+        .ledger
+        .store()
+        .checkpoints()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.tree_size >= 40)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let state_file = dir.path().join("monitor.json");
+    std::fs::write(
+        &state_file,
+        serde_json::json!({"checkpoint": earlier.note, "overdue": []}).to_string(),
+    )
+    .unwrap();
+    let mut monitor = Monitor::new(MonitorOptions {
+        server: app.base.clone(),
+        verifier: ledger_key().verifier(),
+        policy: None,
+        rules: parse_watch("programme satu-data\noverdue\n").unwrap(),
+        state_file,
+    })
+    .unwrap();
+    let alerts = monitor.poll().await.unwrap();
+
+    // Every later entry the programme's page lists, and no other.
+    let (_, programme) = app.get_json("/api/v1/programmes/satu-data").await;
+    let expected: Vec<u64> = programme["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.as_u64().unwrap())
+        .filter(|i| *i >= earlier.tree_size)
+        .collect();
+    let matched: Vec<u64> = alerts
+        .iter()
+        .filter(|a| a.alert == "match")
+        .map(|a| a.index.unwrap())
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(matched, expected);
+    // Every milestone overdue now, once.
+    let state = app.governance.current().await.unwrap();
+    let mut overdue: Vec<String> = alerts
+        .iter()
+        .filter(|a| a.alert == "overdue")
+        .map(|a| a.id.clone().unwrap())
+        .collect();
+    overdue.sort();
+    assert_eq!(overdue, state.state.overdue_milestones(chrono::Utc::now()));
+    assert!(
+        alerts
+            .iter()
+            .all(|a| a.alert != "violation" && a.alert != "inconsistency")
+    );
+    assert!(monitor.poll().await.unwrap().is_empty());
+}

@@ -208,3 +208,93 @@ pub(super) async fn mirror_cmd(
         }
     }
 }
+
+/// Where alerts go besides standard output.
+pub(super) struct Alerting {
+    pub(super) webhook: Option<String>,
+    pub(super) exec: Option<String>,
+}
+
+impl Alerting {
+    async fn send(&self, alert: &crate::auditor::monitor::Alert) {
+        use std::io::Write as _;
+        println!("{}", alert.line());
+        let _ = std::io::stdout().flush();
+        let json = serde_json::to_string(alert).unwrap_or_default();
+        if let Some(url) = &self.webhook {
+            let sent = match crate::ledger::http::client() {
+                Ok(client) => client
+                    .post(url)
+                    .timeout(std::time::Duration::from_secs(10))
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(json.clone())
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| {
+                        if r.status().is_success() {
+                            Ok(())
+                        } else {
+                            Err(format!("HTTP {}", r.status()))
+                        }
+                    }),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = sent {
+                eprintln!("the webhook {url} did not take the alert: {e}");
+            }
+        }
+        if let Some(command) = &self.exec {
+            let run = std::process::Command::new("sh")
+                .args(["-c", command])
+                .env("PRASASTI_ALERT", &json)
+                .stdin(std::process::Stdio::piped())
+                .spawn()
+                .and_then(|mut child| {
+                    if let Some(mut stdin) = child.stdin.take() {
+                        stdin.write_all(json.as_bytes())?;
+                    }
+                    child.wait()
+                });
+            match run {
+                Ok(status) if status.success() => {}
+                Ok(status) => eprintln!("the alert command ended with {status}"),
+                Err(e) => eprintln!("the alert command did not run: {e}"),
+            }
+        }
+    }
+}
+
+pub(super) async fn monitor_cmd(
+    options: crate::auditor::monitor::MonitorOptions,
+    alerting: Alerting,
+    interval: std::time::Duration,
+    once: bool,
+) -> Result<()> {
+    let origin = options.verifier.name().to_owned();
+    let state_file = options.state_file.clone();
+    let mut monitor = crate::auditor::monitor::Monitor::new(options)?;
+    eprintln!(
+        "monitoring {origin}; state in {} (stop with Ctrl-C)",
+        state_file.display()
+    );
+    let mut shutdown = std::pin::pin!(server::shutdown_signal());
+    loop {
+        match monitor.poll().await {
+            Ok(alerts) => {
+                for alert in &alerts {
+                    alerting.send(alert).await;
+                }
+            }
+            Err(e) if once => bail!("the log could not be read: {e}"),
+            Err(e) => eprintln!("the log could not be read (trying again): {e}"),
+        }
+        if once {
+            return Ok(());
+        }
+        tokio::select! {
+            () = tokio::time::sleep(interval) => {}
+            () = &mut shutdown => return Ok(()),
+        }
+    }
+}

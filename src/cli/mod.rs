@@ -305,6 +305,42 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Follow a log and raise an alert on every new entry matching a watch
+    /// rule, every rule violation, every milestone becoming overdue, and
+    /// any inconsistency of the log.
+    Monitor {
+        /// The server to follow.
+        #[arg(long)]
+        server: String,
+        /// The ledger's verifier key file; optional with a --policy that
+        /// names the log.
+        #[arg(long, required_unless_present = "policy")]
+        vkey: Option<PathBuf>,
+        /// A witness policy the checkpoint must meet.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// The watch rules: `key <keyid>`, `office <id>`, `programme <id>`,
+        /// `type <statement type>`, `overdue`, one a line.
+        #[arg(long)]
+        watch: PathBuf,
+        /// Where to remember the last checkpoint reported on (default: in
+        /// the user's state directory, per log).
+        #[arg(long)]
+        state: Option<PathBuf>,
+        /// POST each alert as JSON to this URL.
+        #[arg(long)]
+        webhook: Option<String>,
+        /// Run this shell command for each alert, with the alert's JSON on
+        /// its standard input and in PRASASTI_ALERT.
+        #[arg(long)]
+        exec: Option<String>,
+        /// Seconds between polls.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=86400))]
+        interval: u64,
+        /// Poll once and exit (for cron).
+        #[arg(long)]
+        once: bool,
+    },
     /// Check a c2sp.org/tlog-proof bundle for an entry, offline.
     CheckProof {
         /// The ledger's verifier key file; optional with a --policy that
@@ -468,6 +504,44 @@ pub async fn run(cli: Cli) -> Result<()> {
                 (None, None, None) => bail!("give --server URL, --database URL or --mirror DIR"),
             };
             verify_cmd(source, verifier, policy, state, strict).await
+        }
+        Command::Monitor {
+            server,
+            vkey,
+            policy,
+            watch,
+            state,
+            webhook,
+            exec,
+            interval,
+            once,
+        } => {
+            let (verifier, policy) = trust(vkey.as_deref(), policy.as_deref())?;
+            let text = std::fs::read_to_string(&watch)
+                .with_context(|| format!("reading {}", watch.display()))?;
+            let rules = crate::auditor::monitor::parse_watch(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", watch.display()))?;
+            let state_file = match state {
+                Some(path) => path,
+                None => default_state_file(verifier.name())
+                    .map(|p| p.with_extension("monitor.json"))
+                    .context("no state directory: give --state FILE")?,
+            };
+            let options = crate::auditor::monitor::MonitorOptions {
+                server,
+                verifier,
+                policy,
+                rules,
+                state_file,
+            };
+            let alerting = Alerting { webhook, exec };
+            monitor_cmd(
+                options,
+                alerting,
+                std::time::Duration::from_secs(interval),
+                once,
+            )
+            .await
         }
         Command::Mirror {
             server,

@@ -198,6 +198,17 @@ fn milestone_shown(m: &Milestone, tz: chrono::FixedOffset, now: DateTime<Utc>) -
 }
 
 impl State {
+    /// The milestones overdue at `now` (scheduled, due before it, no report
+    /// awaiting approval), by id.
+    pub fn overdue_milestones(&self, now: DateTime<Utc>) -> Vec<String> {
+        let tz = self.time_zone();
+        self.milestones
+            .values()
+            .filter(|m| milestone_shown(m, tz, now) == MilestoneShown::Overdue)
+            .map(|m| m.id.clone())
+            .collect()
+    }
+
     /// A programme's status from its commitments.
     pub fn programme_status(&self, p: &Programme) -> ProgrammeStatus {
         let statuses: Vec<CommitmentStatus> = p
