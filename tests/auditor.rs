@@ -397,3 +397,180 @@ async fn office_programme_and_overdue_rules_agree_with_the_ledger_views() {
     );
     assert!(monitor.poll().await.unwrap().is_empty());
 }
+
+fn report_options(
+    since: prasasti::auditor::report::Since,
+) -> prasasti::auditor::report::ReportOptions {
+    prasasti::auditor::report::ReportOptions {
+        verifier: ledger_key().verifier(),
+        policy: None,
+        since,
+        progress: Default::default(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_agrees_with_the_api_is_reproducible_and_each_line_rechecks() {
+    use prasasti::auditor::report::{Format, Since, build, render};
+    use prasasti::tlog::bundle::ProofBundle;
+    use prasasti::tlog::hash::Hash;
+    on_each_backend(|db| async move {
+        let app = demo_app(db).await;
+        let source = Source::Server {
+            base: app.base.clone(),
+        };
+        let size = app.tree_size().await;
+        let whole = build(&source, &report_options(Since::Start)).await.unwrap();
+        assert_eq!((whole.from.tree_size, whole.to.tree_size), (0, size));
+        assert_eq!(whole.entries.len() as u64, size);
+
+        // Every term's decisions are the continuity report's.
+        let (_, continuity) = app.get_json("/api/v1/continuity").await;
+        let terms = continuity["terms"].as_array().unwrap();
+        assert_eq!(whole.terms.len(), terms.len());
+        for (mine, theirs) in whole.terms.iter().zip(terms) {
+            assert_eq!(mine.mandate, theirs["mandate"]);
+            let count = ["made", "amended", "reaffirmed", "discontinued", "completed"]
+                .iter()
+                .map(|k| theirs[k].as_array().unwrap().len())
+                .sum::<usize>();
+            assert_eq!(mine.decisions.len(), count, "{}", mine.mandate);
+            assert_eq!(
+                serde_json::to_value(&mine.left_awaiting).unwrap(),
+                theirs["left_awaiting"]
+            );
+        }
+        // Every awaiting commitment is one the API says awaits.
+        for a in &whole.awaiting_reaffirmation {
+            let (_, c) = app
+                .get_json(&format!("/api/v1/commitments/{}", a.commitment))
+                .await;
+            assert_eq!(c["status"], "awaiting_reaffirmation", "{c}");
+        }
+        assert!(!whole.awaiting_reaffirmation.is_empty());
+        // The amendment of umkm-2000 with its deltas.
+        let umkm = whole
+            .programmes
+            .iter()
+            .flat_map(|p| &p.commitments)
+            .find(|c| c.id == "umkm-2000")
+            .unwrap();
+        let amended = umkm.changes.iter().find(|c| c.action == "amended").unwrap();
+        assert_eq!(amended.budget_delta, Some(300_000_000));
+        assert_eq!(amended.due_delta_days, Some(365));
+
+        // Since the second Bupati took office.
+        let second = terms[1]["begun"]["entry"].as_u64().unwrap();
+        let since = build(&source, &report_options(Since::Size(second)))
+            .await
+            .unwrap();
+        assert_eq!(since.from.tree_size, second);
+        assert_eq!(since.entries.first().unwrap().index, second);
+        assert_eq!(since.terms.first().unwrap().mandate, terms[1]["mandate"]);
+        // Its two checkpoints are consistent by the proof it carries.
+        let proof: Vec<Hash> = since
+            .consistency_proof
+            .iter()
+            .map(|h| Hash::from_base64(h).unwrap())
+            .collect();
+        prasasti::tlog::proof::verify_consistency(
+            second,
+            size,
+            &proof,
+            &Hash::from_base64(&since.from.root_hash).unwrap(),
+            &Hash::from_base64(&since.to.root_hash).unwrap(),
+        )
+        .unwrap();
+        // A reader re-checks a line: its entry, leaf hash and proof.
+        let line = &since.entries[since.entries.len() / 2];
+        let (_, entry) = app
+            .get_json(&format!("/api/v1/entries/{}", line.index))
+            .await;
+        assert_eq!(entry["leaf_hash"], line.leaf_hash);
+        let bundle = app
+            .get(&format!("/api/v1/entries/{}/proof", line.index))
+            .await
+            .text()
+            .await
+            .unwrap();
+        let bundle = ProofBundle::parse(&bundle).unwrap();
+        let leaf = prasasti::ledger::statement::canonical_json(&entry["entry"]);
+        let checkpoint = bundle.verify(&leaf, &ledger_key().verifier()).unwrap();
+        assert_eq!(checkpoint.root.to_base64(), since.to.root_hash);
+
+        // The same inputs give the same bytes, in every format and language.
+        let again = build(&source, &report_options(Since::Size(second)))
+            .await
+            .unwrap();
+        for format in [Format::Json, Format::Markdown, Format::Html] {
+            for english in [false, true] {
+                assert_eq!(
+                    render(&since, format, english),
+                    render(&again, format, english)
+                );
+            }
+        }
+        let html = render(&since, Format::Html, false);
+        assert!(html.contains("Laporan audit buku besar"));
+        assert!(render(&since, Format::Html, true).contains("Audit report of the ledger"));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tampered_mirror_gets_no_report() {
+    use prasasti::auditor::report::{ReportError, Since, build};
+    let app = TestApp::spawn(TestDb::sqlite()).await;
+    grow(&app, 1, 20).await;
+    let dir = tempfile::tempdir().unwrap();
+    mirror(&app.base, dir.path(), &options()).await.unwrap();
+    let source = Source::Mirror(dir.path().to_path_buf());
+    assert!(build(&source, &report_options(Since::Start)).await.is_ok());
+    // One byte of one entry changed in the mirror's bundle.
+    let bundle = dir.path().join("tile/entries/000.p/20");
+    let mut bytes = std::fs::read(&bundle).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] = if bytes[at] == b'a' { b'b' } else { b'a' };
+    std::fs::write(&bundle, bytes).unwrap();
+    match build(&source, &report_options(Since::Start)).await {
+        Err(ReportError::Verify(e)) => assert!(e.to_string().contains("entry"), "{e}"),
+        other => panic!("{:?}", other.map(|r| r.entries.len())),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_html_report_fits_an_a4_page() {
+    use prasasti::auditor::report::{Format, Since, build, render};
+    let Some(browser) = crate::browser::Browser::start().await else {
+        return;
+    };
+    let app = demo_app(TestDb::sqlite()).await;
+    let source = Source::Server {
+        base: app.base.clone(),
+    };
+    let report = build(&source, &report_options(Since::Start)).await.unwrap();
+    let path = output_dir("report").join("laporan.html");
+    std::fs::write(&path, render(&report, Format::Html, false)).unwrap();
+    // A4 is 210 mm: 794 CSS pixels.
+    browser
+        .command(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(serde_json::json!({"width": 794, "height": 1123})),
+        )
+        .await;
+    browser.open(&format!("file://{}", path.display())).await;
+    let overflow = browser
+        .script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+        )
+        .await;
+    let culprits = browser
+        .script("const w = document.documentElement.clientWidth; return Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > w + 1).slice(0, 6).map(e => e.tagName + '.' + e.className).join(' ')")
+        .await;
+    assert!(
+        overflow.as_i64().unwrap() <= 0,
+        "wider than A4 by {overflow} px: {culprits}"
+    );
+    browser.screenshot("report-a4").await;
+}

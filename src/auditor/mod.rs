@@ -4,3 +4,4 @@
 
 pub mod mirror;
 pub mod monitor;
+pub mod report;

@@ -298,3 +298,36 @@ pub(super) async fn monitor_cmd(
         }
     }
 }
+
+pub(super) async fn report_cmd(
+    source: &Source,
+    verifier: NoteVerifier,
+    policy: Option<crate::tlog::policy::Policy>,
+    since: crate::auditor::report::Since,
+    format: crate::auditor::report::Format,
+    english: bool,
+    out: &Path,
+) -> Result<()> {
+    use crate::auditor::report::{ReportOptions, build, render};
+    let options = ReportOptions {
+        verifier,
+        policy,
+        since,
+        progress: progress_bar("verifying"),
+    };
+    let report = build(source, &options)
+        .await
+        .map_err(|e| anyhow::anyhow!("NO REPORT: {e}"))?;
+    std::fs::write(out, render(&report, format, english))
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "the log verifies; report of entries {} to {} ({} entries, {} programmes, {} terms) written to {}",
+        report.from.tree_size,
+        report.to.tree_size,
+        report.entries.len(),
+        report.programmes.len(),
+        report.terms.len(),
+        out.display()
+    );
+    Ok(())
+}

@@ -288,6 +288,9 @@ pub enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// The auditor's report: what happened between two checkpoints.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Copy the whole log into DIR in the tlog-tiles layout, verifying it
     /// as it comes; a second run fetches only what is new.
     Mirror {
@@ -360,6 +363,47 @@ pub enum Command {
     },
 }
 
+/// What `prasasti audit` does.
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Verify the log, then report what happened in it since a checkpoint:
+    /// per Bupati term and per programme, every line naming its entry.
+    Report {
+        /// Read the log from this server.
+        #[arg(long, conflicts_with_all = ["database", "mirror"], required_unless_present_any = ["database", "mirror"])]
+        server: Option<String>,
+        /// Read the log from this database.
+        #[arg(long, conflicts_with = "mirror")]
+        database: Option<String>,
+        /// Read the log from this mirror directory, offline.
+        #[arg(long)]
+        mirror: Option<PathBuf>,
+        /// The ledger's verifier key file; optional with a --policy that
+        /// names the log.
+        #[arg(long, required_unless_present = "policy")]
+        vkey: Option<PathBuf>,
+        /// A witness policy the checkpoint must meet.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// Report what happened after this checkpoint (a file holding the
+        /// signed note, such as the state file of an earlier verify).
+        #[arg(long, conflicts_with = "since_size")]
+        since: Option<PathBuf>,
+        /// Report what happened after the first N entries.
+        #[arg(long)]
+        since_size: Option<u64>,
+        /// html (prints on A4), md or json.
+        #[arg(long, default_value = "html")]
+        format: crate::auditor::report::Format,
+        /// id (Bahasa Indonesia) or en.
+        #[arg(long, default_value = "id", value_parser = ["id", "en"])]
+        lang: String,
+        /// Where to write the report.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
 /// Runs a parsed command.
 pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
@@ -374,6 +418,30 @@ pub async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Witness(command) => witness::run(command).await,
+        Command::Audit(AuditCommand::Report {
+            server,
+            database,
+            mirror,
+            vkey,
+            policy,
+            since,
+            since_size,
+            format,
+            lang,
+            out,
+        }) => {
+            let (verifier, policy) = trust(vkey.as_deref(), policy.as_deref())?;
+            let source = source_of(server, database, mirror).await?;
+            let since = match (since, since_size) {
+                (Some(path), _) => crate::auditor::report::Since::Checkpoint(
+                    std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading {}", path.display()))?,
+                ),
+                (None, Some(n)) => crate::auditor::report::Since::Size(n),
+                (None, None) => crate::auditor::report::Since::Start,
+            };
+            report_cmd(&source, verifier, policy, since, format, lang == "en", &out).await
+        }
         Command::Keygen { name, out } => {
             let (vkey, keyid) = keys::keygen(&name, &out)?;
             println!(
@@ -491,18 +559,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             strict,
         } => {
             let (verifier, policy) = trust(vkey.as_deref(), policy.as_deref())?;
-            let source = match (server, database, mirror) {
-                (Some(server), _, _) => Source::Server {
-                    base: server.trim_end_matches('/').to_owned(),
-                },
-                (None, Some(database), _) => Source::Database(
-                    Store::open(&database)
-                        .await
-                        .with_context(|| format!("opening {}", redact(&database)))?,
-                ),
-                (None, None, Some(dir)) => Source::Mirror(dir),
-                (None, None, None) => bail!("give --server URL, --database URL or --mirror DIR"),
-            };
+            let source = source_of(server, database, mirror).await?;
             verify_cmd(source, verifier, policy, state, strict).await
         }
         Command::Monitor {
@@ -562,6 +619,26 @@ pub async fn run(cli: Cli) -> Result<()> {
             check_proof(&verifier, policy.as_ref(), &proof, &entry)
         }
     }
+}
+
+/// Where an auditor reads the log: a server, a database or a mirror.
+async fn source_of(
+    server: Option<String>,
+    database: Option<String>,
+    mirror: Option<PathBuf>,
+) -> Result<Source> {
+    Ok(match (server, database, mirror) {
+        (Some(server), _, _) => Source::Server {
+            base: server.trim_end_matches('/').to_owned(),
+        },
+        (None, Some(database), _) => Source::Database(
+            Store::open(&database)
+                .await
+                .with_context(|| format!("opening {}", redact(&database)))?,
+        ),
+        (None, None, Some(dir)) => Source::Mirror(dir),
+        (None, None, None) => bail!("give --server URL, --database URL or --mirror DIR"),
+    })
 }
 
 /// Reads a witness policy file.

@@ -123,6 +123,8 @@ pub enum VerifyError {
 pub struct Report {
     /// The verified checkpoint.
     pub checkpoint: Checkpoint,
+    /// Its signed note, verbatim (with any cosignatures).
+    pub note: String,
     /// Entries whose leaf, chain position and signatures were re-derived.
     pub entries: u64,
     /// Signatures verified.
@@ -378,6 +380,7 @@ pub async fn verify_with(
         save_state(path, &note)?;
     }
     Ok(Report {
+        note,
         checkpoint: checkpoint.clone(),
         entries: range.size(),
         signatures,
@@ -456,6 +459,24 @@ async fn fetch_checkpoint(source: &Source, witnessed: bool) -> Result<String, Ve
                 })
         }
     }
+}
+
+/// The bodies of entries `start..end` (read tile by tile).
+pub async fn read_entries(
+    source: &Source,
+    start: u64,
+    end: u64,
+) -> Result<Vec<Vec<u8>>, VerifyError> {
+    let mut bodies = Vec::new();
+    let mut at = start - start % TILE_WIDTH;
+    while at < end {
+        let width = (end - at).min(TILE_WIDTH);
+        let chunk = fetch_chunk(source, at, width).await?;
+        let skip = start.saturating_sub(at) as usize;
+        bodies.extend(chunk.bodies.into_iter().skip(skip));
+        at += width;
+    }
+    Ok(bodies)
 }
 
 /// Reads the log tile by tile, ahead of the verification.

@@ -198,6 +198,12 @@ fn milestone_shown(m: &Milestone, tz: chrono::FixedOffset, now: DateTime<Utc>) -
 }
 
 impl State {
+    /// How a milestone stands at `now` (with `overdue` and
+    /// `pending_approval` derived).
+    pub fn milestone_status(&self, m: &Milestone, now: DateTime<Utc>) -> MilestoneShown {
+        milestone_shown(m, self.time_zone(), now)
+    }
+
     /// The milestones overdue at `now` (scheduled, due before it, no report
     /// awaiting approval), by id.
     pub fn overdue_milestones(&self, now: DateTime<Utc>) -> Vec<String> {
