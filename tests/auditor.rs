@@ -120,6 +120,15 @@ async fn a_mirror_is_verified_offline_and_grows_by_the_new_tiles_only() {
         );
         assert_eq!(proxy.tiles.load(Ordering::SeqCst), 9);
         assert_eq!(verify_offline(dir.path()).await.unwrap().entries, 610);
+
+        // An entry's proof made from the mirror alone checks offline.
+        for index in [0, 300, 609] {
+            let (bundle, entry) = prasasti::auditor::mirror::prove(dir.path(), index).unwrap();
+            let bundle = prasasti::tlog::bundle::ProofBundle::parse(&bundle).unwrap();
+            let checkpoint = bundle.verify(&entry, &ledger_key().verifier()).unwrap();
+            assert_eq!((bundle.index, checkpoint.size), (index, 610));
+        }
+        assert!(prasasti::auditor::mirror::prove(dir.path(), 610).is_err());
     })
     .await;
 }

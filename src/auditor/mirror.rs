@@ -128,6 +128,64 @@ pub async fn mirror(
     })
 }
 
+/// An entry's offline proof from a mirror: the c2sp.org/tlog-proof@v1
+/// bundle against the mirror's checkpoint, and the entry's bytes (its
+/// canonical JSON), ready for `prasasti check-proof`. Nothing is fetched.
+pub fn prove(dir: &Path, index: u64) -> Result<(String, Vec<u8>), VerifyError> {
+    let note = std::fs::read_to_string(dir.join("checkpoint"))
+        .map_err(|e| VerifyError::Fetch(format!("{}: {e}", dir.join("checkpoint").display())))?;
+    let body = note.split_once("\n\n").map(|(text, _)| format!("{text}\n"));
+    let size = body
+        .and_then(|b| Checkpoint::parse(&b).ok())
+        .ok_or_else(|| VerifyError::Checkpoint("the mirror's checkpoint is malformed".into()))?
+        .size;
+    if index >= size {
+        return Err(VerifyError::Entry {
+            index,
+            problem: format!("the mirror holds {size} entries"),
+        });
+    }
+    let read = |t: &Tile| {
+        std::fs::read(dir.join(t.to_string())).map_err(|e| VerifyError::Fetch(format!("{t}: {e}")))
+    };
+    let mut leaves = Vec::with_capacity(size as usize);
+    for t in tile::tiles_for(size)
+        .iter()
+        .filter(|t| t.kind == TileKind::Hashes { level: 0 })
+    {
+        leaves.extend(read(t)?.chunks(32).filter_map(|c| Hash::from_slice(c).ok()));
+    }
+    let hashes = proof::inclusion_ranges(index, size)
+        .map_err(|e| VerifyError::Entry {
+            index,
+            problem: e.to_string(),
+        })?
+        .into_iter()
+        .map(|r| root_of(&leaves[r.start as usize..r.end as usize]))
+        .collect();
+    let bundle_tile = Tile {
+        kind: TileKind::Entries,
+        index: index / TILE_WIDTH,
+        width: (size - index / TILE_WIDTH * TILE_WIDTH).min(TILE_WIDTH) as u16,
+    };
+    let bodies = tile::decode_entry_bundle(&read(&bundle_tile)?)
+        .map_err(|e| VerifyError::Fetch(format!("{bundle_tile}: {e}")))?;
+    let entry = bodies
+        .into_iter()
+        .nth((index % TILE_WIDTH) as usize)
+        .ok_or_else(|| VerifyError::Entry {
+            index,
+            problem: format!("missing from {bundle_tile}"),
+        })?;
+    let bundle = crate::tlog::bundle::ProofBundle {
+        extra: None,
+        index,
+        hashes,
+        checkpoint: note,
+    };
+    Ok((bundle.to_text(), entry))
+}
+
 /// The mirror's own checkpoint, if it has one; one not signed by the log is
 /// an error, never silently replaced.
 fn read_checkpoint(dir: &Path, verifier: &NoteVerifier) -> Result<Option<Checkpoint>, VerifyError> {

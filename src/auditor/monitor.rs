@@ -112,7 +112,7 @@ pub struct Alert {
     /// The entry, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub index: Option<u64>,
-    /// Its leaf hash, hex.
+    /// Its leaf hash, base64 (as the API gives it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub leaf_hash: Option<String>,
     /// Its statement type.
@@ -295,7 +295,7 @@ impl Monitor {
                             alert: "violation",
                             log: origin.clone(),
                             index: Some(index),
-                            leaf_hash: Some(leaf.to_hex()),
+                            leaf_hash: Some(leaf.to_base64()),
                             statement_type: None,
                             id: None,
                             rules: Vec::new(),
@@ -309,7 +309,7 @@ impl Monitor {
                 };
                 let applied = state.apply(&entry, &envelope);
                 if report {
-                    alerts.extend(self.judge(index, &leaf.to_hex(), &envelope, &state, applied));
+                    alerts.extend(self.judge(index, &leaf.to_base64(), &envelope, &state, applied));
                 }
                 index += 1;
             }

@@ -344,6 +344,19 @@ pub enum Command {
         #[arg(long)]
         once: bool,
     },
+    /// Write an entry's offline proof from a mirror, without any server:
+    /// DIR/N.tlog-proof and DIR/N.entry for check-proof.
+    Prove {
+        /// The mirror (prasasti mirror --out).
+        #[arg(long)]
+        mirror: PathBuf,
+        /// The entry's index.
+        #[arg(long)]
+        index: u64,
+        /// Where to write the two files.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
     /// Check a c2sp.org/tlog-proof bundle for an entry, offline.
     CheckProof {
         /// The ledger's verifier key file; optional with a --policy that
@@ -599,6 +612,25 @@ pub async fn run(cli: Cli) -> Result<()> {
                 once,
             )
             .await
+        }
+        Command::Prove { mirror, index, out } => {
+            let (bundle, entry) = crate::auditor::mirror::prove(&mirror, index)?;
+            std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+            let (proof, leaf) = (
+                out.join(format!("{index}.tlog-proof")),
+                out.join(format!("{index}.entry")),
+            );
+            std::fs::write(&proof, bundle)
+                .with_context(|| format!("writing {}", proof.display()))?;
+            std::fs::write(&leaf, entry).with_context(|| format!("writing {}", leaf.display()))?;
+            println!(
+                "wrote {} and {}; check them with: prasasti check-proof --vkey <ledger.vkey> --proof {} {}",
+                proof.display(),
+                leaf.display(),
+                proof.display(),
+                leaf.display()
+            );
+            Ok(())
         }
         Command::Mirror {
             server,
