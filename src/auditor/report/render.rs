@@ -1,6 +1,9 @@
 //! The report written out: JSON (stable, for other tools), Markdown, and
 //! HTML that prints on A4 with the two checkpoints in every page's header
 //! and page numbers in the footer. Bahasa Indonesia by default.
+//!
+//! Markdown and HTML are one document ([`Block`]s, said once in
+//! [`document`]) written out two ways.
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
@@ -39,8 +42,8 @@ pub fn render(report: &AuditReport, format: Format, english: bool) -> String {
             text.push('\n');
             text
         }
-        Format::Markdown => markdown(report, l),
-        Format::Html => html_report(report, l).into_string(),
+        Format::Markdown => to_markdown(&document(report, l)),
+        Format::Html => to_html(report, l, &document(report, l)).into_string(),
     }
 }
 
@@ -131,334 +134,498 @@ fn change_words(l: Labels, c: &super::Change) -> String {
     parts.join("; ")
 }
 
-fn markdown(r: &AuditReport, l: Labels) -> String {
-    let mut md = String::new();
-    let mut w = |s: String| {
-        md.push_str(&s);
-        md.push('\n');
-    };
-    w(format!(
-        "# {} {}",
-        l.t("Laporan audit buku besar", "Audit report of the ledger"),
-        r.origin
-    ));
-    w(String::new());
-    w(format!(
-        "{} {} → {} {}{}",
-        l.t("Entri", "Entries"),
-        r.from.tree_size,
-        r.to.tree_size,
-        l.t("entri", "entries"),
-        r.as_of
-            .as_ref()
-            .map(|t| format!(" · {} {t}", l.t("per", "as of")))
-            .unwrap_or_default()
-    ));
-    w(String::new());
-    w(format!("## {}", l.t("Checkpoint", "Checkpoints")));
-    w(String::new());
-    w(format!(
-        "- {}: {} {}, {} `{}`",
-        l.t("Dari", "From"),
-        r.from.tree_size,
-        l.t("entri", "entries"),
-        l.t("akar", "root"),
-        r.from.root_hash
-    ));
-    w(format!(
-        "- {}: {} {}, {} `{}`",
-        l.t("Sampai", "To"),
-        r.to.tree_size,
-        l.t("entri", "entries"),
-        l.t("akar", "root"),
-        r.to.root_hash
-    ));
-    w(format!(
-        "- {}: {}",
-        l.t("Bukti konsistensi", "Consistency proof"),
-        if r.consistency_proof.is_empty() {
-            l.t("(kosong)", "(empty)").to_owned()
-        } else {
-            r.consistency_proof
-                .iter()
-                .map(|h| format!("`{h}`"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        }
-    ));
-    for note in [&r.from.checkpoint, &r.to.checkpoint].into_iter().flatten() {
-        w(String::new());
-        w(format!("```\n{}```", note));
+/// A piece of a line: plain text, a hash or code, or something stressed.
+#[derive(Clone, Debug)]
+enum Span {
+    Text(String),
+    Code(String),
+    Strong(String),
+}
+
+/// A list item: its line, whether it is a finding to look at, and the
+/// lines under it.
+#[derive(Clone, Debug, Default)]
+struct Item {
+    line: Vec<Span>,
+    flag: bool,
+    under: Vec<Vec<Span>>,
+}
+
+/// A block of the document.
+#[derive(Clone, Debug)]
+enum Block {
+    Heading(u8, String),
+    Para(Vec<Span>),
+    List(Vec<Item>),
+    Pre(String),
+    /// Column heads, the CSS width class of each column, and the rows.
+    Table(Vec<String>, Vec<&'static str>, Vec<Vec<Vec<Span>>>),
+}
+
+fn text(s: impl Into<String>) -> Span {
+    Span::Text(s.into())
+}
+
+fn item(line: Vec<Span>) -> Item {
+    Item {
+        line,
+        ..Default::default()
     }
-    w(String::new());
-    w(format!("## {}", l.t("Verifikasi", "Verification")));
-    w(String::new());
+}
+
+/// The report as a document, in the reader's language.
+fn document(r: &AuditReport, l: Labels) -> Vec<Block> {
+    let entries = l.t("entri", "entries");
+    let mut doc = vec![
+        Block::Heading(
+            1,
+            format!(
+                "{} {}",
+                l.t("Laporan audit buku besar", "Audit report of the ledger"),
+                r.origin
+            ),
+        ),
+        Block::Para(vec![text(format!(
+            "{} {} → {} {entries}{}",
+            l.t("Entri", "Entries"),
+            r.from.tree_size,
+            r.to.tree_size,
+            r.as_of
+                .as_ref()
+                .map(|t| format!(" · {} {t}", l.t("per", "as of")))
+                .unwrap_or_default()
+        ))]),
+        Block::Heading(2, l.t("Checkpoint", "Checkpoints").to_owned()),
+    ];
+    let head = |label: &str, h: &super::Head| {
+        item(vec![
+            text(format!(
+                "{label}: {} {entries}, {} ",
+                h.tree_size,
+                l.t("akar", "root")
+            )),
+            Span::Code(h.root_hash.clone()),
+        ])
+    };
+    let mut proof = vec![text(format!(
+        "{}: ",
+        l.t("Bukti konsistensi", "Consistency proof")
+    ))];
+    if r.consistency_proof.is_empty() {
+        proof.push(text(l.t("(kosong)", "(empty)")));
+    }
+    for h in &r.consistency_proof {
+        proof.extend([Span::Code(h.clone()), text(" ")]);
+    }
+    doc.push(Block::List(vec![
+        head(l.t("Dari", "From"), &r.from),
+        head(l.t("Sampai", "To"), &r.to),
+        item(proof),
+    ]));
+    for note in [&r.from.checkpoint, &r.to.checkpoint].into_iter().flatten() {
+        doc.push(Block::Pre(note.clone()));
+    }
+
     let v = &r.verification;
-    w(format!(
-        "- {} {} {}, {} {}",
-        l.t("Seluruh log terverifikasi:", "The whole log verifies:"),
-        v.entries,
-        l.t("entri", "entries"),
-        v.signatures,
-        l.t("tanda tangan", "signatures")
+    doc.push(Block::Heading(
+        2,
+        l.t("Verifikasi", "Verification").to_owned(),
     ));
-    w(format!(
-        "- {}: `{}` ({})",
-        l.t("Hash keadaan", "State hash"),
-        v.state_hash,
-        v.state_check
-    ));
+    let mut found = vec![
+        item(vec![text(format!(
+            "{} {} {entries}, {} {}",
+            l.t("Seluruh log terverifikasi:", "The whole log verifies:"),
+            v.entries,
+            v.signatures,
+            l.t("tanda tangan", "signatures")
+        ))]),
+        item(vec![
+            text(format!("{}: ", l.t("Hash keadaan", "State hash"))),
+            Span::Code(v.state_hash.clone()),
+            text(format!(" ({})", v.state_check)),
+        ]),
+    ];
     for c in &v.cosigners {
-        w(format!(
-            "- {} {} ({})",
+        found.push(item(vec![text(format!(
+            "{} {} ({})",
             l.t("Disaksikan oleh", "Witnessed by"),
             c.name,
-            c.time
-        ));
+            unix_time(c.time)
+        ))]));
     }
     for f in &v.signed_after_compromise {
-        w(format!(
-            "- **{}** #{}: {} `{}` ({} {}, #{})",
-            l.t("PERINGATAN", "FLAG"),
-            f.index,
-            l.t("ditandatangani dengan kunci", "signed with key"),
-            short(&f.keyid),
-            l.t("bocor sejak", "compromised since"),
-            f.compromised_since,
-            f.revoked_by
-        ));
+        found.push(Item {
+            line: vec![
+                Span::Strong(l.t("PERINGATAN", "FLAG").to_owned()),
+                text(format!(
+                    " #{}: {} ",
+                    f.index,
+                    l.t("ditandatangani dengan kunci", "signed with key")
+                )),
+                Span::Code(short(&f.keyid).to_owned()),
+                text(format!(
+                    " ({} {}, #{})",
+                    l.t("bocor sejak", "compromised since"),
+                    f.compromised_since,
+                    f.revoked_by
+                )),
+            ],
+            flag: true,
+            under: Vec::new(),
+        });
     }
-    w(String::new());
-    w(format!(
-        "## {}",
+    doc.push(Block::List(found));
+
+    doc.push(Block::Heading(
+        2,
         l.t("Masa jabatan kepala daerah", "Terms of the regional head")
+            .to_owned(),
     ));
     for t in &r.terms {
-        w(String::new());
-        w(format!(
-            "### {} ({}, {}) {} – {}",
-            t.holder,
-            t.mandate,
-            l.kind(&t.kind),
-            t.from,
-            t.until.as_deref().unwrap_or("…")
+        doc.push(Block::Heading(
+            3,
+            format!(
+                "{} ({}, {}) {} – {}",
+                t.holder,
+                t.mandate,
+                l.kind(&t.kind),
+                t.from,
+                t.until.as_deref().unwrap_or("…")
+            ),
         ));
-        w(String::new());
-        if t.decisions.is_empty() {
-            w(format!(
-                "- {}",
-                l.t(
-                    "Tidak ada keputusan dalam rentang ini.",
-                    "No decision in this range."
-                )
-            ));
+        let mut items: Vec<Item> = t
+            .decisions
+            .iter()
+            .map(|d| {
+                let mut line = format!(
+                    "#{} {} «{}» ({})",
+                    d.index,
+                    l.action(&d.action),
+                    d.title,
+                    d.commitment
+                );
+                if let Some(text) = &d.text {
+                    line.push_str(&format!(": «{text}»"));
+                }
+                if let Some(basis) = &d.basis {
+                    line.push_str(&format!(" — {}: {basis}", l.t("dasar", "basis")));
+                }
+                item(vec![text(line)])
+            })
+            .collect();
+        if items.is_empty() {
+            items.push(item(vec![text(l.t(
+                "Tidak ada keputusan dalam rentang ini.",
+                "No decision in this range.",
+            ))]));
         }
-        for d in &t.decisions {
-            let mut line = format!(
-                "- #{} {} «{}» ({})",
-                d.index,
-                l.action(&d.action),
-                d.title,
-                d.commitment
-            );
-            if let Some(text) = &d.text {
-                line.push_str(&format!(": «{text}»"));
-            }
-            if let Some(basis) = &d.basis {
-                line.push_str(&format!(" — {}: {basis}", l.t("dasar", "basis")));
-            }
-            w(line);
-        }
-        if !t.left_awaiting.is_empty() {
-            w(format!(
-                "- {}: {}",
+        for (label, list, flag) in [
+            (
                 l.t(
                     "Warisan tanpa keputusan",
-                    "Inherited, left without a decision"
+                    "Inherited, left without a decision",
                 ),
-                t.left_awaiting.join(", ")
-            ));
-        }
-        for (label, list) in [
-            (l.t("Tonggak tercapai", "Milestones met"), &t.milestones_met),
+                &t.left_awaiting,
+                true,
+            ),
             (
-                l.t("Tonggak tercapai sebagian", "Partially met"),
+                l.t("Tonggak tercapai", "Milestones met"),
+                &t.milestones_met,
+                false,
+            ),
+            (
+                l.t("Tonggak tercapai sebagian", "Milestones partially met"),
                 &t.milestones_partially_met,
+                false,
             ),
             (
-                l.t("Tonggak tidak tercapai", "Not met"),
+                l.t("Tonggak tidak tercapai", "Milestones not met"),
                 &t.milestones_not_met,
+                false,
             ),
-            (l.t("Tonggak terlambat", "Overdue"), &t.milestones_overdue),
+            (
+                l.t("Tonggak terlambat", "Overdue milestones"),
+                &t.milestones_overdue,
+                false,
+            ),
         ] {
             if !list.is_empty() {
-                w(format!("- {label}: {}", list.join(", ")));
+                items.push(Item {
+                    line: vec![text(format!("{label}: {}", list.join(", ")))],
+                    flag,
+                    under: Vec::new(),
+                });
             }
         }
+        doc.push(Block::List(items));
     }
-    w(String::new());
-    w(format!("## {}", l.t("Program", "Programmes")));
+
+    doc.push(Block::Heading(2, l.t("Program", "Programmes").to_owned()));
     for p in &r.programmes {
-        w(String::new());
-        w(format!("### {} ({}) — {}", p.title, p.id, p.owner));
+        doc.push(Block::Heading(
+            3,
+            format!("{} ({}) — {}", p.title, p.id, p.owner),
+        ));
+        let mut items = Vec::new();
         for c in &p.commitments {
-            w(String::new());
-            w(format!(
-                "- **{}** ({}): {}, {} {}, {} {}",
-                c.title,
-                c.id,
-                c.status,
-                l.t("anggaran", "budget"),
-                rupiah(&c.budget),
-                l.t("tenggat", "due"),
-                c.due
-            ));
-            for change in &c.changes {
-                w(format!("  - {}", change_words(l, change)));
-            }
+            items.push(Item {
+                line: vec![
+                    Span::Strong(c.title.clone()),
+                    text(format!(
+                        " ({}): {}, {} {}, {} {}",
+                        c.id,
+                        c.status,
+                        l.t("anggaran", "budget"),
+                        rupiah(&c.budget),
+                        l.t("tenggat", "due"),
+                        c.due
+                    )),
+                ],
+                flag: false,
+                under: c
+                    .changes
+                    .iter()
+                    .map(|change| vec![text(change_words(l, change))])
+                    .collect(),
+            });
         }
         for m in &p.milestones {
-            w(format!(
-                "- {} «{}» ({}): {}, {} {}, {}: {}",
-                l.t("Tonggak", "Milestone"),
-                m.title,
-                m.id,
-                m.status,
-                l.t("tenggat", "due"),
-                m.due,
-                l.t("penyetuju", "approvers"),
-                m.approvers.join(", ")
-            ));
-            for rep in &m.reports {
-                w(format!(
-                    "  - #{} {} {} ({}); {}: {}; {}: {}",
-                    rep.index,
-                    l.t("laporan", "report"),
-                    rep.status,
-                    rep.outcome,
-                    l.t("bukti", "evidence"),
-                    rep.evidence
-                        .iter()
-                        .map(|e| format!("`{}`", short(e)))
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                    l.t("persetujuan", "approvals"),
-                    rep.approvals
-                        .iter()
-                        .map(|(o, i)| format!("{o} #{i}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
+            items.push(Item {
+                line: vec![text(format!(
+                    "{} «{}» ({}): {}, {} {}, {}: {}",
+                    l.t("Tonggak", "Milestone"),
+                    m.title,
+                    m.id,
+                    m.status,
+                    l.t("tenggat", "due"),
+                    m.due,
+                    l.t("penyetuju", "approvers"),
+                    m.approvers.join(", ")
+                ))],
+                flag: false,
+                under: m
+                    .reports
+                    .iter()
+                    .map(|rep| {
+                        let mut line = vec![text(format!(
+                            "#{} {} {} ({}); {}: ",
+                            rep.index,
+                            l.t("laporan", "report"),
+                            rep.status,
+                            rep.outcome,
+                            l.t("bukti", "evidence")
+                        ))];
+                        for e in &rep.evidence {
+                            line.extend([Span::Code(short(e).to_owned()), text(" ")]);
+                        }
+                        line.push(text(format!(
+                            "; {}: {}",
+                            l.t("persetujuan", "approvals"),
+                            rep.approvals
+                                .iter()
+                                .map(|(o, i)| format!("{o} #{i}"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )));
+                        line
+                    })
+                    .collect(),
+            });
+        }
+        doc.push(Block::List(items));
+    }
+
+    doc.push(Block::Heading(
+        2,
+        l.t(
+            "Komitmen warisan menunggu penegasan",
+            "Inherited commitments awaiting reaffirmation",
+        )
+        .to_owned(),
+    ));
+    doc.push(Block::List(
+        r.awaiting_reaffirmation
+            .iter()
+            .map(|a| Item {
+                line: vec![text(format!(
+                    "«{}» ({}, {}): {} {} #{}",
+                    a.title,
+                    a.commitment,
+                    a.programme,
+                    a.days,
+                    l.t("hari sejak entri", "days since entry"),
+                    a.since_index
+                ))],
+                flag: true,
+                under: Vec::new(),
+            })
+            .collect(),
+    ));
+    doc.push(Block::Heading(
+        2,
+        l.t("Serah terima", "Handovers").to_owned(),
+    ));
+    doc.push(Block::List(
+        r.handovers
+            .iter()
+            .map(|h| {
+                let mut line = vec![text(format!(
+                    "#{} {} {} → {}: {} {}",
+                    h.index,
+                    h.office,
+                    h.outgoing,
+                    h.incoming,
+                    h.listed.len(),
+                    l.t("komitmen terbuka dicantumkan", "open commitments listed")
+                ))];
+                if !h.not_listed.is_empty() {
+                    line.push(Span::Strong(format!(
+                        "; {}: {}",
+                        l.t("tidak dicantumkan", "not listed"),
+                        h.not_listed.join(", ")
+                    )));
+                }
+                Item {
+                    line,
+                    flag: !h.not_listed.is_empty(),
+                    under: Vec::new(),
+                }
+            })
+            .collect(),
+    ));
+    doc.push(Block::Heading(
+        2,
+        l.t("Pencabutan kunci", "Key revocations").to_owned(),
+    ));
+    doc.push(Block::List(
+        r.revocations
+            .iter()
+            .map(|k| {
+                item(vec![
+                    text(format!("#{} ", k.index)),
+                    Span::Code(short(&k.keyid).to_owned()),
+                    text(format!(
+                        ": «{}»{}",
+                        k.reason,
+                        k.compromised_since
+                            .as_ref()
+                            .map(|d| format!(" ({} {d})", l.t("bocor sejak", "compromised since")))
+                            .unwrap_or_default()
+                    )),
+                ])
+            })
+            .collect(),
+    ));
+    doc.push(Block::Heading(
+        2,
+        l.t(
+            "Catatan audit tanpa tanggapan",
+            "Audit notes without a response",
+        )
+        .to_owned(),
+    ));
+    doc.push(Block::List(
+        r.open_audit_notes
+            .iter()
+            .map(|n| {
+                item(vec![text(format!(
+                    "#{} {} ({}): «{}»",
+                    n.index, n.subject, n.severity, n.finding
+                ))])
+            })
+            .collect(),
+    ));
+    doc.push(Block::Heading(
+        2,
+        l.t("Semua entri dalam rentang", "Every entry of the range")
+            .to_owned(),
+    ));
+    doc.push(Block::Table(
+        vec![
+            "#".to_owned(),
+            l.t("Hash daun", "Leaf hash").to_owned(),
+            l.t("Dicatat", "Recorded").to_owned(),
+            l.t("Pernyataan", "Statement").to_owned(),
+        ],
+        vec!["n", "h", "t", ""],
+        r.entries
+            .iter()
+            .map(|e| {
+                vec![
+                    vec![text(e.index.to_string())],
+                    vec![Span::Code(e.leaf_hash.clone())],
+                    vec![text(e.recorded_at.clone())],
+                    vec![text(format!("{} ({})", l.summary(e), e.statement_type))],
+                ]
+            })
+            .collect(),
+    ));
+    doc.push(Block::Heading(
+        2,
+        l.t("Memeriksa ulang", "Re-checking").to_owned(),
+    ));
+    doc.push(Block::Para(vec![text(l.t(
+        "Setiap baris menyebut nomor entrinya. Unduh bukti entri (atau buat dari cermin dengan prasasti prove) dan periksa tanpa server:",
+        "Every line names its entry. Fetch the entry's proof (or make it from a mirror with prasasti prove) and check it without the server:",
+    ))]));
+    doc.push(Block::Pre(
+        "curl -o N.tlog-proof <URL>/api/v1/entries/<N>/proof\ncurl -o N.entry <URL>/api/v1/entries/<N>\nprasasti check-proof --vkey ledger.vkey --proof N.tlog-proof N.entry\n".to_owned(),
+    ));
+    doc
+}
+
+/// A Unix time as RFC 3339.
+fn unix_time(time: u64) -> String {
+    i64::try_from(time)
+        .ok()
+        .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .map_or_else(
+            || time.to_string(),
+            |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        )
+}
+
+fn md_spans(spans: &[Span]) -> String {
+    spans
+        .iter()
+        .map(|s| match s {
+            Span::Text(t) => t.replace('|', "\\|"),
+            Span::Code(c) => format!("`{c}`"),
+            Span::Strong(t) => format!("**{t}**"),
+        })
+        .collect::<Vec<_>>()
+        .join("")
+}
+
+fn to_markdown(doc: &[Block]) -> String {
+    let mut md = String::new();
+    for block in doc {
+        match block {
+            Block::Heading(level, t) => {
+                md.push_str(&format!("{} {t}\n\n", "#".repeat(usize::from(*level))))
+            }
+            Block::Para(spans) => md.push_str(&format!("{}\n\n", md_spans(spans))),
+            Block::List(items) => {
+                for i in items {
+                    md.push_str(&format!("- {}\n", md_spans(&i.line)));
+                    for under in &i.under {
+                        md.push_str(&format!("  - {}\n", md_spans(under)));
+                    }
+                }
+                md.push('\n');
+            }
+            Block::Pre(t) => md.push_str(&format!("```\n{t}```\n\n")),
+            Block::Table(head, _, rows) => {
+                md.push_str(&format!("| {} |\n", head.join(" | ")));
+                md.push_str(&format!("|{}\n", "---|".repeat(head.len())));
+                for row in rows {
+                    let cells: Vec<String> = row.iter().map(|c| md_spans(c)).collect();
+                    md.push_str(&format!("| {} |\n", cells.join(" | ")));
+                }
+                md.push('\n');
             }
         }
     }
-    w(String::new());
-    w(format!(
-        "## {}",
-        l.t(
-            "Komitmen warisan menunggu penegasan",
-            "Inherited commitments awaiting reaffirmation"
-        )
-    ));
-    w(String::new());
-    for a in &r.awaiting_reaffirmation {
-        w(format!(
-            "- «{}» ({}, {}): {} {} {} #{}",
-            a.title,
-            a.commitment,
-            a.programme,
-            a.days,
-            l.t("hari sejak", "days since"),
-            l.t("entri", "entry"),
-            a.since_index
-        ));
-    }
-    w(String::new());
-    w(format!("## {}", l.t("Serah terima", "Handovers")));
-    w(String::new());
-    for h in &r.handovers {
-        w(format!(
-            "- #{} {} {} → {}: {} {}{}",
-            h.index,
-            h.office,
-            h.outgoing,
-            h.incoming,
-            h.listed.len(),
-            l.t("komitmen terbuka dicantumkan", "open commitments listed"),
-            if h.not_listed.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "; **{}**: {}",
-                    l.t("tidak dicantumkan", "not listed"),
-                    h.not_listed.join(", ")
-                )
-            }
-        ));
-    }
-    w(String::new());
-    w(format!("## {}", l.t("Pencabutan kunci", "Key revocations")));
-    w(String::new());
-    for k in &r.revocations {
-        w(format!(
-            "- #{} `{}`: «{}»{}",
-            k.index,
-            short(&k.keyid),
-            k.reason,
-            k.compromised_since
-                .as_ref()
-                .map(|d| format!(" ({} {d})", l.t("bocor sejak", "compromised since")))
-                .unwrap_or_default()
-        ));
-    }
-    w(String::new());
-    w(format!(
-        "## {}",
-        l.t(
-            "Catatan audit tanpa tanggapan",
-            "Audit notes without a response"
-        )
-    ));
-    w(String::new());
-    for n in &r.open_audit_notes {
-        w(format!(
-            "- #{} {} ({}): «{}»",
-            n.index, n.subject, n.severity, n.finding
-        ));
-    }
-    w(String::new());
-    w(format!(
-        "## {}",
-        l.t("Semua entri dalam rentang", "Every entry of the range")
-    ));
-    w(String::new());
-    w(format!(
-        "| # | {} | {} | {} |",
-        l.t("Hash daun", "Leaf hash"),
-        l.t("Dicatat", "Recorded"),
-        l.t("Pernyataan", "Statement")
-    ));
-    w("|---|---|---|---|".to_owned());
-    for line in &r.entries {
-        w(format!(
-            "| {} | `{}` | {} | {} ({}) |",
-            line.index,
-            short(&line.leaf_hash),
-            line.recorded_at,
-            l.summary(line).replace('|', "\\|"),
-            line.statement_type
-        ));
-    }
-    w(String::new());
-    w(format!("## {}", l.t("Memeriksa ulang", "Re-checking")));
-    w(String::new());
-    w(l.t(
-        "Setiap baris menyebut nomor entrinya. Unduh bukti entri dan periksa tanpa server:",
-        "Every line names its entry. Fetch the entry's proof and check it without the server:",
-    )
-    .to_owned());
-    w(String::new());
-    w("```\ncurl -o proof.txt <URL>/api/v1/entries/<N>/proof\ncurl -o entry.json <URL>/api/v1/entries/<N>\nprasasti check-proof --vkey ledger.vkey --proof proof.txt entry.json\n```".to_owned());
     md
 }
 
@@ -477,7 +644,19 @@ header.run { display: none; }
 @media print { h2 { break-after: avoid; } tr, li { break-inside: avoid; } }
 "#;
 
-fn html_report(r: &AuditReport, l: Labels) -> Markup {
+fn html_spans(spans: &[Span]) -> Markup {
+    html! {
+        @for s in spans {
+            @match s {
+                Span::Text(t) => (t),
+                Span::Code(c) => span.hash { (c) },
+                Span::Strong(t) => strong { (t) },
+            }
+        }
+    }
+}
+
+fn to_html(r: &AuditReport, l: Labels, doc: &[Block]) -> Markup {
     let header_line = format!(
         "{} · {} {} → {} · {} {}…",
         r.origin,
@@ -490,7 +669,7 @@ fn html_report(r: &AuditReport, l: Labels) -> Markup {
     // The two checkpoints in every printed page's header.
     let page_header = format!(
         "@page {{ @top-center {{ content: \"{}\"; font-size: 8pt; }} }}",
-        header_line.replace('\\', "").replace('"', "'")
+        header_line.replace(['\\', '"'], "'")
     );
     let lang = if l.english { "en" } else { "id" };
     html! {
@@ -502,81 +681,25 @@ fn html_report(r: &AuditReport, l: Labels) -> Markup {
                 style { (PreEscaped(PRINT_CSS)) (PreEscaped(page_header)) }
             }
             body {
-                h1 { (l.t("Laporan audit buku besar", "Audit report of the ledger")) " " (r.origin) }
-                p { (header_line) @if let Some(t) = &r.as_of { " · " (l.t("per", "as of")) " " (t) } }
-                h2 { (l.t("Checkpoint", "Checkpoints")) }
-                table {
-                    tr { th.t { (l.t("Dari", "From")) } td { (r.from.tree_size) " " (l.t("entri", "entries")) br; span.hash { (r.from.root_hash) } } }
-                    tr { th.t { (l.t("Sampai", "To")) } td { (r.to.tree_size) " " (l.t("entri", "entries")) br; span.hash { (r.to.root_hash) } } }
-                    tr { th.t { (l.t("Bukti konsistensi", "Consistency proof")) } td.hash { @for h in &r.consistency_proof { (h) br; } } }
-                }
-                @for note in [&r.from.checkpoint, &r.to.checkpoint].into_iter().flatten() { pre { (note) } }
-                h2 { (l.t("Verifikasi", "Verification")) }
-                @let v = &r.verification;
-                ul {
-                    li { (l.t("Seluruh log terverifikasi:", "The whole log verifies:")) " " (v.entries) " " (l.t("entri", "entries")) ", " (v.signatures) " " (l.t("tanda tangan", "signatures")) }
-                    li { (l.t("Hash keadaan", "State hash")) ": " span.hash { (v.state_hash) } " (" (v.state_check) ")" }
-                    @for c in &v.cosigners { li { (l.t("Disaksikan oleh", "Witnessed by")) " " (c.name) " (" (c.time) ")" } }
-                    @for f in &v.signed_after_compromise {
-                        li.flag { "#" (f.index) ": " (l.t("ditandatangani dengan kunci", "signed with key")) " " span.hash { (short(&f.keyid)) } " " (l.t("bocor sejak", "compromised since")) " " (f.compromised_since) }
+                @for block in doc {
+                    @match block {
+                        Block::Heading(1, t) => h1 { (t) },
+                        Block::Heading(2, t) => h2 { (t) },
+                        Block::Heading(_, t) => h3 { (t) },
+                        Block::Para(spans) => p { (html_spans(spans)) },
+                        Block::List(items) => ul {
+                            @for i in items {
+                                li.flag[i.flag] { (html_spans(&i.line))
+                                    @if !i.under.is_empty() { ul { @for u in &i.under { li { (html_spans(u)) } } } } }
+                            }
+                        },
+                        Block::Pre(t) => pre { (t) },
+                        Block::Table(head, widths, rows) => table {
+                            thead { tr { @for (h, w) in head.iter().zip(widths) { th class=(w) { (h) } } } }
+                            tbody { @for row in rows { tr { @for (c, w) in row.iter().zip(widths) { td class=(w) { (html_spans(c)) } } } } }
+                        },
                     }
                 }
-                h2 { (l.t("Masa jabatan kepala daerah", "Terms of the regional head")) }
-                @for t in &r.terms {
-                    h3 { (t.holder) " (" (t.mandate) ", " (l.kind(&t.kind)) ") " (t.from) " – " (t.until.as_deref().unwrap_or("…")) }
-                    ul {
-                        @if t.decisions.is_empty() { li { (l.t("Tidak ada keputusan dalam rentang ini.", "No decision in this range.")) } }
-                        @for d in &t.decisions {
-                            li { "#" (d.index) " " (l.action(&d.action)) " «" (d.title) "» (" (d.commitment) ")"
-                                @if let Some(text) = &d.text { ": «" (text) "»" }
-                                @if let Some(b) = &d.basis { " — " (l.t("dasar", "basis")) ": " (b) } }
-                        }
-                        @if !t.left_awaiting.is_empty() { li.flag { (l.t("Warisan tanpa keputusan", "Inherited, left without a decision")) ": " (t.left_awaiting.join(", ")) } }
-                        @if !t.milestones_overdue.is_empty() { li { (l.t("Tonggak terlambat", "Overdue milestones")) ": " (t.milestones_overdue.join(", ")) } }
-                        @if !t.milestones_met.is_empty() { li { (l.t("Tonggak tercapai", "Milestones met")) ": " (t.milestones_met.join(", ")) } }
-                        @if !t.milestones_not_met.is_empty() { li { (l.t("Tonggak tidak tercapai", "Milestones not met")) ": " (t.milestones_not_met.join(", ")) } }
-                    }
-                }
-                h2 { (l.t("Program", "Programmes")) }
-                @for p in &r.programmes {
-                    h3 { (p.title) " (" (p.id) ") — " (p.owner) }
-                    ul {
-                        @for c in &p.commitments {
-                            li { strong { (c.title) } " (" (c.id) "): " (c.status) ", " (l.t("anggaran", "budget")) " " (rupiah(&c.budget)) ", " (l.t("tenggat", "due")) " " (c.due)
-                                ul { @for change in &c.changes { li { (change_words(l, change)) } } } }
-                        }
-                        @for m in &p.milestones {
-                            li { (l.t("Tonggak", "Milestone")) " «" (m.title) "» (" (m.id) "): " (m.status) ", " (l.t("tenggat", "due")) " " (m.due) ", " (l.t("penyetuju", "approvers")) ": " (m.approvers.join(", "))
-                                @if !m.reports.is_empty() { ul { @for rep in &m.reports {
-                                    li { "#" (rep.index) " " (l.t("laporan", "report")) " " (rep.status) " (" (rep.outcome) "); " (l.t("bukti", "evidence")) ": "
-                                        @for e in &rep.evidence { span.hash { (short(e)) } " " }
-                                        "; " (l.t("persetujuan", "approvals")) ": " (rep.approvals.iter().map(|(o, i)| format!("{o} #{i}")).collect::<Vec<_>>().join(", ")) }
-                                } } } }
-                        }
-                    }
-                }
-                h2 { (l.t("Komitmen warisan menunggu penegasan", "Inherited commitments awaiting reaffirmation")) }
-                ul { @for a in &r.awaiting_reaffirmation { li.flag { "«" (a.title) "» (" (a.commitment) ", " (a.programme) "): " (a.days) " " (l.t("hari sejak entri", "days since entry")) " #" (a.since_index) } } }
-                h2 { (l.t("Serah terima", "Handovers")) }
-                ul { @for h in &r.handovers { li { "#" (h.index) " " (h.office) " " (h.outgoing) " → " (h.incoming) ": " (h.listed.len()) " " (l.t("komitmen terbuka dicantumkan", "open commitments listed"))
-                    @if !h.not_listed.is_empty() { span.flag { "; " (l.t("tidak dicantumkan", "not listed")) ": " (h.not_listed.join(", ")) } } } } }
-                h2 { (l.t("Pencabutan kunci", "Key revocations")) }
-                ul { @for k in &r.revocations { li { "#" (k.index) " " span.hash { (short(&k.keyid)) } ": «" (k.reason) "»" @if let Some(d) = &k.compromised_since { " (" (l.t("bocor sejak", "compromised since")) " " (d) ")" } } } }
-                h2 { (l.t("Catatan audit tanpa tanggapan", "Audit notes without a response")) }
-                ul { @for n in &r.open_audit_notes { li { "#" (n.index) " " (n.subject) " (" (n.severity) "): «" (n.finding) "»" } } }
-                h2 { (l.t("Semua entri dalam rentang", "Every entry of the range")) }
-                table #entries {
-                    thead { tr { th.n { "#" } th.h { (l.t("Hash daun", "Leaf hash")) } th.t { (l.t("Dicatat", "Recorded")) } th { (l.t("Pernyataan", "Statement")) } } }
-                    tbody { @for line in &r.entries {
-                        tr { td.n { (line.index) } td.h.hash { (line.leaf_hash) } td.t { (line.recorded_at) } td { (l.summary(line)) " " small { "(" (line.statement_type) ")" } } }
-                    } }
-                }
-                h2 { (l.t("Memeriksa ulang", "Re-checking")) }
-                p { (l.t(
-                    "Setiap baris menyebut nomor entrinya. Unduh bukti entri dan periksa tanpa server:",
-                    "Every line names its entry. Fetch the entry's proof and check it without the server:",
-                )) }
-                pre { "curl -o proof.txt <URL>/api/v1/entries/<N>/proof\ncurl -o entry.json <URL>/api/v1/entries/<N>\nprasasti check-proof --vkey ledger.vkey --proof proof.txt entry.json" }
             }
         }
     }
