@@ -583,3 +583,48 @@ async fn the_html_report_fits_an_a4_page() {
     );
     browser.screenshot("report-a4").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_of_the_committed_demo_ledger_is_its_golden_files() {
+    use prasasti::auditor::report::{Format, ReportOptions, Since, build, render};
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let mirror = data.join("demo-mirror");
+    let vkey = std::fs::read_to_string(mirror.join("ledger.vkey")).unwrap();
+    let options = |since| ReportOptions {
+        verifier: prasasti::tlog::note::NoteVerifier::parse(vkey.trim()).unwrap(),
+        policy: None,
+        since,
+        progress: Default::default(),
+    };
+    let source = Source::Mirror(mirror.clone());
+    // The second Bupati's term began with entry 58 of this ledger.
+    for (name, since) in [
+        ("whole", Since::Start),
+        ("since-second-bupati", Since::Size(58)),
+    ] {
+        let report = build(&source, &options(since)).await.unwrap();
+        for (format, ext) in [
+            (Format::Json, "json"),
+            (Format::Markdown, "md"),
+            (Format::Html, "html"),
+        ] {
+            let path = data.join(format!("reports/{name}.{ext}"));
+            let written = render(&report, format, false);
+            if std::env::var_os("PRASASTI_UPDATE_SNAPSHOTS").is_some() {
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(&path, &written).unwrap();
+            }
+            let golden = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+                panic!(
+                    "{}: run with PRASASTI_UPDATE_SNAPSHOTS=1 to create it",
+                    path.display()
+                )
+            });
+            assert!(
+                golden == written,
+                "{} changed; review the difference and rerun with PRASASTI_UPDATE_SNAPSHOTS=1",
+                path.display()
+            );
+        }
+    }
+}
