@@ -162,6 +162,14 @@ enum Block {
     Table(Vec<String>, Vec<&'static str>, Vec<Vec<Vec<Span>>>),
 }
 
+/// A list, or a line saying there is nothing.
+fn list(l: Labels, items: Vec<Item>) -> Block {
+    if items.is_empty() {
+        return Block::Para(vec![text(l.t("Tidak ada.", "None."))]);
+    }
+    Block::List(items)
+}
+
 fn text(s: impl Into<String>) -> Span {
     Span::Text(s.into())
 }
@@ -443,7 +451,8 @@ fn document(r: &AuditReport, l: Labels) -> Vec<Block> {
         )
         .to_owned(),
     ));
-    doc.push(Block::List(
+    doc.push(list(
+        l,
         r.awaiting_reaffirmation
             .iter()
             .map(|a| Item {
@@ -465,7 +474,8 @@ fn document(r: &AuditReport, l: Labels) -> Vec<Block> {
         2,
         l.t("Serah terima", "Handovers").to_owned(),
     ));
-    doc.push(Block::List(
+    doc.push(list(
+        l,
         r.handovers
             .iter()
             .map(|h| {
@@ -497,7 +507,8 @@ fn document(r: &AuditReport, l: Labels) -> Vec<Block> {
         2,
         l.t("Pencabutan kunci", "Key revocations").to_owned(),
     ));
-    doc.push(Block::List(
+    doc.push(list(
+        l,
         r.revocations
             .iter()
             .map(|k| {
@@ -524,7 +535,8 @@ fn document(r: &AuditReport, l: Labels) -> Vec<Block> {
         )
         .to_owned(),
     ));
-    doc.push(Block::List(
+    doc.push(list(
+        l,
         r.open_audit_notes
             .iter()
             .map(|n| {
