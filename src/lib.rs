@@ -17,6 +17,7 @@ pub mod cli;
 pub mod desk;
 pub mod governance;
 pub mod ledger;
+pub mod metrics;
 pub mod server;
 pub mod store;
 pub mod tlog;

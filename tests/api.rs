@@ -935,3 +935,68 @@ async fn a_panic_in_a_rule_fails_its_batch_and_the_server_goes_on() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_appends_refusals_and_requests_in_prometheus_text() {
+    let app = TestApp::spawn(TestDb::sqlite()).await;
+    for i in 0..3 {
+        let (status, _) = app.submit(&signed(&format!("metric-{i}"))).await;
+        assert_eq!(status, 201);
+    }
+    // A statement the rules refuse (official 2 holds no mandate), and an
+    // envelope whose signature is over other bytes.
+    let (status, _) = app
+        .submit(&prasasti::ledger::statement::seal(
+            &document("refused"),
+            &official(2),
+        ))
+        .await;
+    assert_eq!(status, 403);
+    let mut forged = signed("forged");
+    forged.signatures[0].sig = signed("other").signatures[0].sig.clone();
+    let (status, _) = app.submit(&forged).await;
+    assert_eq!(status, 422);
+
+    let response = app.get("/metrics").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    let text = response.text().await.unwrap();
+    let value = |line_start: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(line_start))
+            .unwrap_or_else(|| panic!("no {line_start} in\n{text}"))
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    // The registry is the process's: other tests count too.
+    assert!(value("prasasti_entries_appended_total ") >= 4.0);
+    assert!(value("prasasti_append_batches_total ") >= 1.0);
+    assert!(value("prasasti_tree_size ") >= 1.0);
+    assert!(value("prasasti_refusals_total{code=\"unauthorized_signer\"} ") >= 1.0);
+    assert!(value("prasasti_refusals_total{code=\"invalid_signature\"} ") >= 1.0);
+    assert!(value("prasasti_submit_to_checkpoint_seconds_count ") >= 4.0);
+    assert!(value("prasasti_append_batch_size_bucket{le=\"+Inf\"} ") >= 1.0);
+    assert!(
+        value(
+            "prasasti_http_requests_total{method=\"POST\",route=\"/api/v1/entries\",status=\"201\"} "
+        ) >= 3.0
+    );
+    // Every metric is announced with HELP and TYPE.
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let name = line.split(['{', ' ']).next().unwrap();
+        let base = name
+            .trim_end_matches("_bucket")
+            .trim_end_matches("_sum")
+            .trim_end_matches("_count");
+        assert!(
+            text.contains(&format!("# TYPE {base} ")) || text.contains(&format!("# TYPE {name} ")),
+            "{name}"
+        );
+    }
+}

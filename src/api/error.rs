@@ -55,6 +55,11 @@ impl ApiError {
         }
     }
 
+    /// Its machine-readable code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
     /// 503 `busy`: the server limits this kind of work; ask again after
     /// `seconds` (sent as `Retry-After`).
     pub fn busy(message: impl Into<String>, seconds: u64) -> ApiError {

@@ -36,6 +36,7 @@ where
         .routes(routes!(consistency_proof))
         .routes(routes!(log_info))
         .routes(routes!(healthz))
+        .routes(routes!(metrics))
         .routes(routes!(checkpoint))
 }
 
@@ -250,7 +251,9 @@ async fn submit_entry(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let envelope = read_envelope(&ledger, &headers, body).await?;
+    let envelope = read_envelope(&ledger, &headers, body)
+        .await
+        .inspect_err(|e| crate::metrics::metrics().refusals.inc(&[e.code()]))?;
     let appended: Appended = ledger.submit(envelope).await?;
     let status = if appended.created {
         StatusCode::CREATED
@@ -508,6 +511,28 @@ async fn healthz(State(ledger): State<Ledger>) -> Result<&'static str, ApiError>
         )
     })?;
     Ok("ok\n")
+}
+
+/// The server's metrics in the Prometheus text format: the append pipeline,
+/// refusals by code, tree sizes, HTTP requests by route and status.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses((status = 200, content_type = "text/plain; version=0.0.4; charset=utf-8", body = String))
+)]
+async fn metrics() -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        crate::metrics::metrics().render(),
+    )
+        .into_response()
 }
 
 /// The published checkpoint (C2SP tlog-checkpoint in a signed note): the

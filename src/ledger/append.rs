@@ -279,6 +279,24 @@ async fn compact_range(tx: &AppendTx, size: u64) -> Result<CompactRange, LedgerE
     Ok(CompactRange::from_hashes(size, &hashes).map_err(|e| StoreError::Corrupt(e.to_string()))?)
 }
 
+/// Counts a committed batch's entries and refusals.
+fn record(metrics: &crate::metrics::Metrics, (outcomes, checkpoint, _): &Committed) {
+    use std::sync::atomic::Ordering::Relaxed;
+    metrics.batches.fetch_add(1, Relaxed);
+    metrics.tree_size.store(checkpoint.tree_size, Relaxed);
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Placed { created: true, .. } => {
+                metrics.entries_appended.fetch_add(1, Relaxed);
+            }
+            Outcome::Placed { .. } => {}
+            Outcome::Conflict { .. } => metrics.refusals.inc(&["statement_id_conflict"]),
+            Outcome::Refused(refusal) => metrics.refusals.inc(&[refusal.code()]),
+            Outcome::Unconsented => metrics.refusals.inc(&["missing_ledger_signature"]),
+        }
+    }
+}
+
 /// A committed batch: each submission's outcome, the checkpoint covering
 /// the batch, and the subtree hashes the batch added.
 type Committed = (Vec<Outcome>, StoredCheckpoint, HashMap<NodeId, Hash>);
@@ -330,6 +348,7 @@ where
 /// serve many entries. Proofs and replies of a committed batch are built in
 /// another task while the next batch is being committed.
 pub(super) async fn appender(inner: Arc<Inner>, mut jobs: mpsc::Receiver<Job>) {
+    let metrics = crate::metrics::metrics();
     while let Some(first) = jobs.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -338,6 +357,9 @@ pub(super) async fn appender(inner: Arc<Inner>, mut jobs: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        metrics
+            .queue_depth
+            .store(jobs.len() as u64, std::sync::atomic::Ordering::Relaxed);
         let (submissions, replies): (Vec<Submission>, Vec<_>) =
             batch.into_iter().map(|j| (j.submission, j.reply)).unzip();
         let started = std::time::Instant::now();
@@ -355,6 +377,11 @@ pub(super) async fn appender(inner: Arc<Inner>, mut jobs: mpsc::Receiver<Job>) {
             ))
         });
         tracing::debug!(entries, elapsed = ?started.elapsed(), "batch committed");
+        metrics.batch_size.observe_count(entries as u64);
+        metrics.batch_commit.observe(started.elapsed());
+        if let Ok(committed) = &committed {
+            record(metrics, committed);
+        }
         let inner = inner.clone();
         tokio::spawn(async move {
             let results = match committed {

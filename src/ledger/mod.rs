@@ -219,6 +219,7 @@ impl Ledger {
     /// by a signed checkpoint. Resubmitting an identical envelope returns the
     /// existing entry; a different envelope with a used id is a conflict.
     pub async fn submit(&self, envelope: VerifiedEnvelope) -> Result<Appended, LedgerError> {
+        let started = std::time::Instant::now();
         let (reply, rx) = oneshot::channel();
         let submission = Submission {
             digest: envelope.digest(),
@@ -228,7 +229,11 @@ impl Ledger {
             .send(Job { submission, reply })
             .await
             .map_err(|_| LedgerError::Closed)?;
-        rx.await.map_err(|_| LedgerError::Closed)?
+        let result = rx.await.map_err(|_| LedgerError::Closed)?;
+        crate::metrics::metrics()
+            .submit_to_checkpoint
+            .observe(started.elapsed());
+        result
     }
 
     /// What appending `envelope` now would meet before the rules above the

@@ -222,6 +222,9 @@ pub async fn round(ledger: &Ledger) -> Result<bool, LedgerError> {
         ..latest
     };
     let added = store.add_witnessed_checkpoint(&published).await?;
+    crate::metrics::metrics()
+        .witnessed_size
+        .store(published.tree_size, std::sync::atomic::Ordering::Relaxed);
     if added {
         tracing::info!(
             size = published.tree_size,

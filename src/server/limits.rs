@@ -162,6 +162,27 @@ pub(super) async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
+/// Counts each request by method, route (its pattern, such as
+/// `/api/v1/entries/{index}`, never the raw path) and status, and times it.
+pub async fn count_requests(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let method = request.method().as_str().to_owned();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let metrics = crate::metrics::metrics();
+    metrics
+        .http_requests
+        .inc(&[&method, &route, response.status().as_str()]);
+    metrics.http_duration.observe(started.elapsed());
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

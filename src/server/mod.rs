@@ -100,6 +100,7 @@ pub fn router(app: AppState) -> (Router, utoipa::openapi::OpenApi) {
     let budget = limits::SubmissionBudget::new(limits.submissions_per_minute);
     let router = api
         .merge(crate::web::router())
+        .route_layer(axum::middleware::from_fn(limits::count_requests))
         .fallback(crate::api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
