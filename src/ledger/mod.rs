@@ -8,6 +8,7 @@ use self::append::{Job, Submission, appender};
 pub mod entry;
 pub mod http;
 pub mod rules;
+pub mod signatures;
 pub mod statement;
 pub mod verify;
 pub mod witnessing;

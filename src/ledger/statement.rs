@@ -203,6 +203,14 @@ pub struct VerifiedEnvelope {
     signers: Vec<VerifyingKey>,
 }
 
+/// An envelope that passed every check but its signatures', with what
+/// their verification needs.
+struct Parsed {
+    verified: VerifiedEnvelope,
+    message: Vec<u8>,
+    signatures: Vec<Signature>,
+}
+
 impl VerifiedEnvelope {
     /// Parses and checks an envelope's JSON bytes for the ledger `origin`.
     pub fn from_json(bytes: &[u8], origin: &str) -> Result<VerifiedEnvelope, EnvelopeError> {
@@ -230,11 +238,79 @@ impl VerifiedEnvelope {
         VerifiedEnvelope::check_with(envelope, origin, false)
     }
 
+    /// Checks many envelopes, their signatures in batches
+    /// ([`super::signatures`]): each result is what [`check`](Self::check)
+    /// gives for that envelope, at a fraction of the cost.
+    pub fn check_all(
+        envelopes: Vec<Envelope>,
+        origin: &str,
+    ) -> Vec<Result<VerifiedEnvelope, EnvelopeError>> {
+        let parsed: Vec<Result<Parsed, EnvelopeError>> = envelopes
+            .into_iter()
+            .map(|envelope| VerifiedEnvelope::parse(envelope, origin))
+            .collect();
+        let mut owners = Vec::new();
+        let mut checks = Vec::new();
+        for (at, p) in parsed.iter().enumerate() {
+            let Ok(p) = p else { continue };
+            for (position, (key, signature)) in
+                p.verified.signers.iter().zip(&p.signatures).enumerate()
+            {
+                owners.push((at, position));
+                checks.push(super::signatures::Check {
+                    key,
+                    message: &p.message,
+                    signature,
+                });
+            }
+        }
+        let mut bad: Vec<Option<usize>> = vec![None; parsed.len()];
+        for failed in super::signatures::failing(&checks) {
+            let (at, position) = owners[failed];
+            bad[at].get_or_insert(position);
+        }
+        parsed
+            .into_iter()
+            .zip(bad)
+            .map(|(p, bad)| {
+                let p = p?;
+                match bad {
+                    None => Ok(p.verified),
+                    Some(position) => Err(EnvelopeError::InvalidSignature {
+                        keyid: p.verified.envelope.signatures[position].keyid.clone(),
+                    }),
+                }
+            })
+            .collect()
+    }
+
     fn check_with(
         envelope: Envelope,
         origin: &str,
         verify_signatures: bool,
     ) -> Result<VerifiedEnvelope, EnvelopeError> {
+        let p = VerifiedEnvelope::parse(envelope, origin)?;
+        if verify_signatures {
+            for ((key, sig), s) in p
+                .verified
+                .signers
+                .iter()
+                .zip(&p.signatures)
+                .zip(&p.verified.envelope.signatures)
+            {
+                key.verify_strict(&p.message, sig).map_err(|_| {
+                    EnvelopeError::InvalidSignature {
+                        keyid: s.keyid.clone(),
+                    }
+                })?;
+            }
+        }
+        Ok(p.verified)
+    }
+
+    /// Every check of an envelope but the signatures' verification: what
+    /// that verification needs is returned beside it.
+    fn parse(envelope: Envelope, origin: &str) -> Result<Parsed, EnvelopeError> {
         if envelope.payload_type != PAYLOAD_TYPE {
             return Err(EnvelopeError::UnknownPayloadType(envelope.payload_type));
         }
@@ -306,20 +382,16 @@ impl VerifiedEnvelope {
             signers.push(key);
             signatures.push(sig);
         }
-        if verify_signatures {
-            for ((key, sig), s) in signers.iter().zip(&signatures).zip(&envelope.signatures) {
-                key.verify_strict(&message, sig)
-                    .map_err(|_| EnvelopeError::InvalidSignature {
-                        keyid: s.keyid.clone(),
-                    })?;
-            }
-        }
-        Ok(VerifiedEnvelope {
-            envelope,
-            statement,
-            statement_type,
-            statement_id,
-            signers,
+        Ok(Parsed {
+            verified: VerifiedEnvelope {
+                envelope,
+                statement,
+                statement_type,
+                statement_id,
+                signers,
+            },
+            message,
+            signatures,
         })
     }
 
@@ -425,6 +497,60 @@ pub fn cosign(envelope: &mut Envelope, key: &SigningKey) -> Result<(), EnvelopeE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn checking_many_at_once_gives_what_checking_each_gives() {
+        use ed25519_dalek::SigningKey;
+        let origin = "test.example/ledger";
+        let statement = |id: &str, ledger: &str| {
+            let serde_json::Value::Object(map) =
+                serde_json::json!({"type": "document.register", "id": id, "ledger": ledger})
+            else {
+                unreachable!()
+            };
+            map
+        };
+        let (a, b) = (
+            SigningKey::from_bytes(&[1; 32]),
+            SigningKey::from_bytes(&[2; 32]),
+        );
+        let mut envelopes = Vec::new();
+        for i in 0..150 {
+            let id = format!("s{i}");
+            let mut envelope = seal(&statement(&id, origin), &a);
+            match i % 5 {
+                0 => {}
+                1 => cosign(&mut envelope, &b).unwrap(),
+                2 => {
+                    // The second signature is over other bytes.
+                    cosign(&mut envelope, &b).unwrap();
+                    let other = seal(&statement("other", origin), &b);
+                    envelope.signatures[1].sig = other.signatures[0].sig.clone();
+                }
+                3 => envelope = seal(&statement(&id, "another.example/ledger"), &a),
+                _ => {
+                    let other = seal(&statement("other", origin), &a);
+                    envelope.signatures[0].sig = other.signatures[0].sig.clone();
+                }
+            }
+            envelopes.push(envelope);
+        }
+        let one_by_one: Vec<String> = envelopes
+            .iter()
+            .map(|e| {
+                format!(
+                    "{:?}",
+                    VerifiedEnvelope::check(e.clone(), origin).map(|v| v.statement_id().to_owned())
+                )
+            })
+            .collect();
+        let together: Vec<String> = VerifiedEnvelope::check_all(envelopes, origin)
+            .into_iter()
+            .map(|r| format!("{:?}", r.map(|v| v.statement_id().to_owned())))
+            .collect();
+        assert_eq!(together, one_by_one);
+        assert!(together.iter().filter(|r| r.starts_with("Ok")).count() == 60);
+    }
 
     #[test]
     fn pae_matches_the_dsse_vector() {

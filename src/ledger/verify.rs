@@ -279,8 +279,8 @@ pub async fn verify_with(
         tokio::task::spawn_blocking(move || {
             let checked: Vec<Result<(Entry, VerifiedEnvelope), String>> = chunk
                 .bodies
-                .par_iter()
-                .map(|body| check_entry(body, &origin))
+                .par_chunks(super::signatures::BATCH)
+                .flat_map_iter(|bodies| check_entries(bodies, &origin))
                 .collect();
             (chunk, checked)
         })
@@ -424,12 +424,32 @@ fn check_root(
     )))
 }
 
-/// Everything about one entry that does not depend on its neighbours.
-fn check_entry(body: &[u8], origin: &str) -> Result<(Entry, VerifiedEnvelope), String> {
-    let entry = Entry::parse(body).map_err(|e| e.to_string())?;
-    let envelope =
-        VerifiedEnvelope::check(entry.envelope.clone(), origin).map_err(|e| e.to_string())?;
-    Ok((entry, envelope))
+/// Everything about some entries that does not depend on their
+/// neighbours; their signatures are checked in one batch.
+fn check_entries(
+    bodies: &[Vec<u8>],
+    origin: &str,
+) -> Vec<Result<(Entry, VerifiedEnvelope), String>> {
+    let entries: Vec<Result<Entry, String>> = bodies
+        .iter()
+        .map(|body| Entry::parse(body).map_err(|e| e.to_string()))
+        .collect();
+    let envelopes: Vec<_> = entries
+        .iter()
+        .filter_map(|e| e.as_ref().ok().map(|e| e.envelope.clone()))
+        .collect();
+    let mut checked = VerifiedEnvelope::check_all(envelopes, origin).into_iter();
+    entries
+        .into_iter()
+        .map(|entry| {
+            let entry = entry?;
+            let envelope = checked
+                .next()
+                .ok_or_else(|| "an entry's envelope was not checked".to_owned())?
+                .map_err(|e| e.to_string())?;
+            Ok((entry, envelope))
+        })
+        .collect()
 }
 
 /// The checkpoint to audit: the server's published one, or the database's
