@@ -1,9 +1,12 @@
-//! Load generator: appends through the HTTP API with 32 concurrent clients
-//! on SQLite and (when PRASASTI_TEST_POSTGRES_URL is set) PostgreSQL, and
-//! measures ingest rate, submit-to-checkpoint latency and full-verify rate.
+//! Load generator: appends through the HTTP API with 32 and with 256
+//! concurrent clients on SQLite and (when PRASASTI_TEST_POSTGRES_URL is
+//! set) PostgreSQL, and measures ingest rate, submit-to-checkpoint latency
+//! and full-verify rate. Each rate is also given as a multiple of this
+//! machine's own `verify_strict` rate on one core, measured in the same
+//! run, so that numbers from machines of different speed compare.
 //!
-//!     cargo bench --bench loadgen                  # 20,000 entries
-//!     PRASASTI_LOADGEN_ENTRIES=100000 cargo bench --bench loadgen
+//!     cargo bench --bench loadgen                  # 20,000 entries a run
+//!     PRASASTI_LOADGEN_ENTRIES=100000 PRASASTI_LOADGEN_CLIENTS=256 cargo bench --bench loadgen
 //!
 //! Every answer carries a signed checkpoint covering the entry, so the time
 //! of a submission is the time from submit to a covering checkpoint.
@@ -22,13 +25,29 @@ use prasasti::tlog::note::NoteSigner;
 use serde_json::json;
 
 const ORIGIN: &str = "loadgen.prasasti.example/ledger";
-const CLIENTS: usize = 32;
+
+/// `verify_strict` checks per second on one core, measured now.
+fn crypto_rate() -> f64 {
+    use ed25519_dalek::Signer as _;
+    let key = SigningKey::from_bytes(&[9; 32]);
+    let message = [7u8; 300];
+    let signature = key.sign(&message);
+    let public = key.verifying_key();
+    let n = 3000;
+    let started = Instant::now();
+    for _ in 0..n {
+        public
+            .verify_strict(std::hint::black_box(&message), &signature)
+            .expect("valid");
+    }
+    n as f64 / started.elapsed().as_secs_f64()
+}
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-async fn run(name: &str, url: &str, entries: usize) {
+async fn run(name: &str, url: &str, entries: usize, clients: usize, crypto: f64) {
     let signer = NoteSigner::from_seed(ORIGIN, [7; 32]).expect("key");
     let store = Store::connect(url).await.expect("store");
     let (ledger, governance) = Governance::open_ledger(store, signer.clone())
@@ -74,7 +93,7 @@ async fn run(name: &str, url: &str, entries: usize) {
     let client = prasasti::ledger::http::client().expect("client");
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..CLIENTS {
+    for _ in 0..clients {
         let (bodies, next, client, base) =
             (bodies.clone(), next.clone(), client.clone(), base.clone());
         tasks.push(tokio::spawn(async move {
@@ -105,9 +124,10 @@ async fn run(name: &str, url: &str, entries: usize) {
     }
     let elapsed = started.elapsed();
     latencies.sort();
+    let rate = entries as f64 / elapsed.as_secs_f64();
     println!(
-        "{name}: {entries} signed entries via HTTP, {CLIENTS} clients: {:.0} entries/s; submit-to-checkpoint p50 {:.1} ms, p99 {:.1} ms",
-        entries as f64 / elapsed.as_secs_f64(),
+        "{name}: {entries} signed entries via HTTP, {clients} clients: {rate:.0} entries/s ({:.2} × one core's verify_strict); submit-to-checkpoint p50 {:.1} ms, p99 {:.1} ms",
+        rate / crypto,
         percentile(&latencies, 0.50).as_secs_f64() * 1e3,
         percentile(&latencies, 0.99).as_secs_f64() * 1e3,
     );
@@ -128,11 +148,12 @@ async fn run(name: &str, url: &str, entries: usize) {
         let audit = audit::audit(&source, &options).await.expect("verify");
         assert!(audit.is_clean(), "the load ledger verifies");
         let report = audit.log;
+        let rate = report.entries as f64 / report.elapsed.as_secs_f64();
         println!(
-            "{name}: full verify with governance replay from {what}: {} entries in {:.2} s, {:.0} entries/s",
+            "{name}: full verify with governance replay from {what}: {} entries in {:.2} s, {rate:.0} entries/s ({:.2} × one core's verify_strict)",
             report.entries,
             report.elapsed.as_secs_f64(),
-            report.entries as f64 / report.elapsed.as_secs_f64()
+            rate / crypto
         );
     }
 }
@@ -151,27 +172,34 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(20_000);
+    let clients: Vec<usize> = std::env::var("PRASASTI_LOADGEN_CLIENTS")
+        .unwrap_or_else(|_| "32,256".into())
+        .split(',')
+        .filter_map(|c| c.trim().parse().ok())
+        .collect();
+    let crypto = crypto_rate();
+    println!("this machine: verify_strict {crypto:.0}/s on one core");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
-        let dir = tempfile::tempdir().expect("tempdir");
-        run(
-            "SQLite",
-            &format!("sqlite://{}", dir.path().join("load.db").display()),
-            entries,
-        )
-        .await;
+        for &n in &clients {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let url = format!("sqlite://{}", dir.path().join("load.db").display());
+            run("SQLite", &url, entries, n, crypto).await;
+        }
         if let Ok(admin) = std::env::var("PRASASTI_TEST_POSTGRES_URL") {
             use sea_orm::ConnectionTrait;
-            let db = format!("prasasti_loadgen_{}", std::process::id());
             let conn = sea_orm::Database::connect(&admin).await.expect("postgres");
-            conn.execute_unprepared(&format!("CREATE DATABASE {db}"))
-                .await
-                .expect("create");
-            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-            run("PostgreSQL", &format!("{base}/{db}"), entries).await;
-            conn.execute_unprepared(&format!("DROP DATABASE {db} WITH (FORCE)"))
-                .await
-                .ok();
+            for &n in &clients {
+                let db = format!("prasasti_loadgen_{}_{n}", std::process::id());
+                conn.execute_unprepared(&format!("CREATE DATABASE {db}"))
+                    .await
+                    .expect("create");
+                let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+                run("PostgreSQL", &format!("{base}/{db}"), entries, n, crypto).await;
+                conn.execute_unprepared(&format!("DROP DATABASE {db} WITH (FORCE)"))
+                    .await
+                    .ok();
+            }
         } else {
             println!("PostgreSQL skipped: set PRASASTI_TEST_POSTGRES_URL");
         }

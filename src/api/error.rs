@@ -162,6 +162,7 @@ impl From<crate::store::StoreError> for ApiError {
 impl From<LedgerError> for ApiError {
     fn from(e: LedgerError) -> ApiError {
         match e {
+            LedgerError::Envelope(e) => e.into(),
             LedgerError::Conflict { .. } => {
                 ApiError::new(StatusCode::CONFLICT, "statement_id_conflict", e.to_string())
             }

@@ -42,6 +42,9 @@ pub enum LedgerError {
         /// The entry holding it.
         index: u64,
     },
+    /// The envelope breaks a rule of its own (FORMAT.md §1).
+    #[error(transparent)]
+    Envelope(#[from] statement::EnvelopeError),
     /// The rules above the log refuse the statement.
     #[error(transparent)]
     Refused(#[from] Refusal),
@@ -118,6 +121,7 @@ struct Inner {
     verifier: NoteVerifier,
     rules: Option<Arc<dyn Rules>>,
     witnessing: Option<Arc<Witnessing>>,
+    checker: signatures::EnvelopeChecker,
 }
 
 /// How a ledger is opened beyond its database and key.
@@ -180,12 +184,14 @@ impl Ledger {
                 )));
             }
         }
+        let checker = signatures::EnvelopeChecker::start(signer.name().to_owned());
         let inner = Arc::new(Inner {
             store,
             signer,
             verifier,
             rules: options.rules,
             witnessing: options.witnesses.map(Arc::new),
+            checker,
         });
         inner.ensure_checkpoint().await?;
         let (jobs, rx) = mpsc::channel(4 * MAX_BATCH);
@@ -209,6 +215,18 @@ impl Ledger {
     pub fn consent_to_genesis(&self, envelope: &mut Envelope) -> Result<(), LedgerError> {
         statement::cosign(envelope, self.inner.signer.signing_key())
             .map_err(|e| LedgerError::AppendFailed(e.to_string()))
+    }
+
+    /// Checks a posted envelope for this ledger, its signatures in a batch
+    /// with those of other requests arriving at the same time.
+    pub async fn check_envelope(
+        &self,
+        envelope: Envelope,
+    ) -> Result<VerifiedEnvelope, LedgerError> {
+        match self.inner.checker.check(envelope).await {
+            Some(result) => result.map_err(LedgerError::Envelope),
+            None => Err(LedgerError::Closed),
+        }
     }
 
     /// The database.

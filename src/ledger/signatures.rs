@@ -80,6 +80,79 @@ fn prime_order(bytes: &[u8; 32]) -> bool {
         })
 }
 
+/// Checks posted envelopes together: those that arrive while a batch is
+/// being checked wait for the next one, so under load the signatures of
+/// many requests share one batch (on every core), and a lone request is
+/// checked at once.
+#[derive(Clone)]
+pub struct EnvelopeChecker {
+    jobs: tokio::sync::mpsc::Sender<CheckJob>,
+}
+
+type CheckJob = (
+    super::statement::Envelope,
+    tokio::sync::oneshot::Sender<
+        Result<super::statement::VerifiedEnvelope, super::statement::EnvelopeError>,
+    >,
+);
+
+/// Most envelopes taken into one round of checks.
+const MAX_ROUND: usize = 512;
+
+impl EnvelopeChecker {
+    /// A checker for the ledger `origin`, with its task.
+    pub fn start(origin: String) -> EnvelopeChecker {
+        let (jobs, mut rx) = tokio::sync::mpsc::channel::<CheckJob>(4 * MAX_ROUND);
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut round = vec![first];
+                while round.len() < MAX_ROUND {
+                    match rx.try_recv() {
+                        Ok(job) => round.push(job),
+                        Err(_) => break,
+                    }
+                }
+                let (envelopes, replies): (Vec<_>, Vec<_>) = round.into_iter().unzip();
+                let origin = origin.clone();
+                let checked = tokio::task::spawn_blocking(move || {
+                    use rayon::prelude::*;
+                    envelopes
+                        .par_chunks(BATCH)
+                        .flat_map_iter(|chunk| {
+                            super::statement::VerifiedEnvelope::check_all(chunk.to_vec(), &origin)
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .await;
+                match checked {
+                    Ok(results) => {
+                        for (reply, result) in replies.into_iter().zip(results) {
+                            let _ = reply.send(result);
+                        }
+                    }
+                    // A panic in the checks: these requests get no answer
+                    // (their handlers answer 503) and the checker goes on.
+                    Err(e) => tracing::error!(error = %e, "a round of signature checks failed"),
+                }
+            }
+        });
+        EnvelopeChecker { jobs }
+    }
+
+    /// Checks an envelope as [`VerifiedEnvelope::check`] does; `None` when
+    /// the checker is gone.
+    ///
+    /// [`VerifiedEnvelope::check`]: super::statement::VerifiedEnvelope::check
+    pub async fn check(
+        &self,
+        envelope: super::statement::Envelope,
+    ) -> Option<Result<super::statement::VerifiedEnvelope, super::statement::EnvelopeError>> {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        self.jobs.send((envelope, reply)).await.ok()?;
+        rx.await.ok()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
