@@ -59,7 +59,18 @@ async fn run(name: &str, url: &str, entries: usize, clients: usize, crypto: f64)
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(prasasti::serve(
         listener,
-        AppState::new(ledger.clone(), governance),
+        // One client address makes every request: no submission budget.
+        AppState::with_config(
+            ledger.clone(),
+            governance,
+            prasasti::server::ServerConfig {
+                limits: prasasti::server::Limits {
+                    submissions_per_minute: 0,
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        ),
         std::future::pending(),
     ));
 
