@@ -241,6 +241,26 @@ struct Proxy {
     client: reqwest::Client,
 }
 
+impl Proxy {
+    /// An honest proxy in front of `upstream`: its address, and the handle
+    /// that turns it dishonest.
+    async fn start(upstream: &str) -> (String, Proxy) {
+        let proxy = Proxy {
+            upstream: upstream.to_owned(),
+            mode: Arc::new(AtomicU8::new(HONEST)),
+            old_checkpoint: Arc::new(std::sync::Mutex::new(String::new())),
+            client: prasasti::ledger::http::client().unwrap(),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let site = format!("http://{}", listener.local_addr().unwrap());
+        let router = axum::Router::new()
+            .fallback(forward)
+            .with_state(proxy.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        (site, proxy)
+    }
+}
+
 async fn forward(State(proxy): State<Proxy>, uri: Uri) -> Response {
     let mode = proxy.mode.load(Ordering::SeqCst);
     if mode == ROLLED_BACK && uri.path() == "/checkpoint" {
@@ -380,18 +400,7 @@ async fn a_visitor_verifies_in_the_browser_and_catches_a_forged_proof_and_a_roll
 
     // The visitor's browser checks everything itself, through a proxy
     // that the test can turn dishonest.
-    let proxy = Proxy {
-        upstream: app.base.clone(),
-        mode: Arc::new(AtomicU8::new(HONEST)),
-        old_checkpoint: Arc::new(std::sync::Mutex::new(String::new())),
-        client: prasasti::ledger::http::client().unwrap(),
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let site = format!("http://{}", listener.local_addr().unwrap());
-    let router = axum::Router::new()
-        .fallback(forward)
-        .with_state(proxy.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let (site, proxy) = Proxy::start(&app.base).await;
 
     let steps = browser.verify(&site, 60, "verifikasi-first-visit").await;
     all_pass(&steps);
@@ -522,18 +531,7 @@ async fn a_visitor_checks_each_witness_and_catches_a_forged_cosignature() {
             .await
             .unwrap()
     );
-    let proxy = Proxy {
-        upstream: app.base.clone(),
-        mode: Arc::new(AtomicU8::new(HONEST)),
-        old_checkpoint: Arc::new(std::sync::Mutex::new(String::new())),
-        client: prasasti::ledger::http::client().unwrap(),
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let site = format!("http://{}", listener.local_addr().unwrap());
-    let router = axum::Router::new()
-        .fallback(forward)
-        .with_state(proxy.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let (site, proxy) = Proxy::start(&app.base).await;
 
     // Beranda names the witnesses and when each last cosigned.
     browser.open(&format!("{site}/")).await;

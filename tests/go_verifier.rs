@@ -213,7 +213,7 @@ async fn the_witness_cosigns_a_checkpoint_signed_by_go_not_by_prasasti() {
                 let proof = if old == 0 {
                     Vec::new()
                 } else {
-                    consistency(old, size)
+                    crate::witness::proof(old, size)
                 };
                 let body = prasasti::tlog::witness::AddCheckpoint {
                     old,
@@ -228,24 +228,4 @@ async fn the_witness_cosigns_a_checkpoint_signed_by_go_not_by_prasasti() {
         }
     })
     .await;
-}
-
-/// The consistency proof between trees whose leaf i is the bytes of i.
-fn consistency(old: u64, new: u64) -> Vec<prasasti::tlog::hash::Hash> {
-    use prasasti::tlog::hash::{CompactRange, leaf_hash};
-    use prasasti::tlog::proof;
-    let ranges = proof::consistency_ranges(old, new).unwrap();
-    let mut nodes = std::collections::HashMap::new();
-    for id in proof::nodes_for(&ranges) {
-        let first = id.index << id.level;
-        let mut sub = CompactRange::default();
-        for i in first..first + (1u64 << id.level) {
-            sub.push(leaf_hash(&i.to_be_bytes()));
-        }
-        nodes.insert(id, sub.root());
-    }
-    ranges
-        .into_iter()
-        .map(|r| proof::range_hash(r, &nodes).unwrap())
-        .collect()
 }

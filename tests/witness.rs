@@ -45,8 +45,9 @@ fn signed(n: u64, fork: bool) -> String {
     .unwrap()
 }
 
-/// A consistency proof from `old` to `new`, built from the leaves.
-fn proof(old: u64, new: u64) -> Vec<Hash> {
+/// A consistency proof from `old` to `new` between trees whose leaf i is
+/// the bytes of i, built from the leaves.
+pub(crate) fn proof(old: u64, new: u64) -> Vec<Hash> {
     use prasasti::tlog::proof;
     let ranges = proof::consistency_ranges(old, new).unwrap();
     let mut nodes = std::collections::HashMap::new();

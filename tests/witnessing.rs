@@ -94,6 +94,21 @@ pub(crate) fn policy(witnesses: &[&TestWitness], quorum: &str) -> Policy {
     Policy::parse(&text).unwrap()
 }
 
+/// The Inspektorat's and the DPRD's witnesses, a policy needing both, and
+/// a ledger on `db` under it.
+async fn both_witnessing(db: TestDb) -> (TestWitness, TestWitness, Policy, TestApp) {
+    let (inspektorat, dprd) = (
+        TestWitness::start("inspektorat", 11).await,
+        TestWitness::start("dprd", 12).await,
+    );
+    let both = policy(
+        &[&inspektorat, &dprd],
+        "group g all inspektorat dprd\nquorum g\n",
+    );
+    let app = TestApp::spawn_witnessed(db, both.clone()).await;
+    (inspektorat, dprd, both, app)
+}
+
 async fn append(app: &TestApp, id: &str) {
     let envelope = VerifiedEnvelope::check(signed(id), ORIGIN).unwrap();
     app.ledger.submit(envelope).await.unwrap();
@@ -132,15 +147,7 @@ async fn audit(app: &TestApp, policy: Policy) -> Result<verify::Report, VerifyEr
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_checkpoints_both_witnesses_cosigned_are_published() {
     on_each_backend(|db| async move {
-        let (inspektorat, mut dprd) = (
-            TestWitness::start("inspektorat", 11).await,
-            TestWitness::start("dprd", 12).await,
-        );
-        let both = policy(
-            &[&inspektorat, &dprd],
-            "group g all inspektorat dprd\nquorum g\n",
-        );
-        let app = TestApp::spawn_witnessed(db, both.clone()).await;
+        let (inspektorat, mut dprd, both, app) = both_witnessing(db).await;
 
         // Nothing is published before the witnesses cosigned.
         let (status, body) = checkpoint(&app).await;
@@ -249,15 +256,7 @@ async fn one_of_two_is_enough_when_the_policy_says_so() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_log_resyncs_and_a_forked_copy_gets_no_cosignature() {
     on_each_backend(|db| async move {
-        let (inspektorat, dprd) = (
-            TestWitness::start("inspektorat", 11).await,
-            TestWitness::start("dprd", 12).await,
-        );
-        let both = policy(
-            &[&inspektorat, &dprd],
-            "group g all inspektorat dprd\nquorum g\n",
-        );
-        let app = TestApp::spawn_witnessed(db, both.clone()).await;
+        let (inspektorat, _dprd, both, app) = both_witnessing(db).await;
         append(&app, "doc-0").await;
         assert!(witnessing::round(&app.ledger).await.unwrap());
 
@@ -308,15 +307,7 @@ async fn a_restarted_log_resyncs_and_a_forked_copy_gets_no_cosignature() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn under_sustained_appends_rounds_run_at_most_once_per_interval() {
     on_each_backend(|db| async move {
-        let (inspektorat, dprd) = (
-            TestWitness::start("inspektorat", 11).await,
-            TestWitness::start("dprd", 12).await,
-        );
-        let both = policy(
-            &[&inspektorat, &dprd],
-            "group g all inspektorat dprd\nquorum g\n",
-        );
-        let app = TestApp::spawn_witnessed(db, both.clone()).await;
+        let (inspektorat, dprd, both, app) = both_witnessing(db).await;
         let interval = Duration::from_millis(200);
         let started = Instant::now();
         let rounds = witnessing::spawn(&app.ledger, interval).unwrap();

@@ -257,27 +257,12 @@ pub enum Command {
     /// Audit the whole log (every entry, signature, the chain, the root and
     /// the checkpoint) and replay the governance rules over it.
     Verify {
-        /// Read the log from this server.
-        #[arg(
-            long,
-            conflicts_with_all = ["database", "mirror"],
-            required_unless_present_any = ["database", "mirror"]
-        )]
-        server: Option<String>,
-        /// Read the log from this database.
-        #[arg(long, conflicts_with = "mirror")]
-        database: Option<String>,
-        /// Read the log from this mirror directory (prasasti mirror), offline.
-        #[arg(long)]
-        mirror: Option<PathBuf>,
-        /// The ledger's verifier key file (ledger.vkey); optional with a
-        /// --policy that names the log.
-        #[arg(long, required_unless_present = "policy")]
-        vkey: Option<PathBuf>,
-        /// A witness policy (c2sp.org/tlog-policy): the checkpoint must
-        /// carry cosignatures meeting its quorum.
-        #[arg(long)]
-        policy: Option<PathBuf>,
+        /// Where the log is read.
+        #[command(flatten)]
+        log: LogArgs,
+        /// The keys trusted.
+        #[command(flatten)]
+        trust: TrustArgs,
         /// Where to remember the last trusted checkpoint.
         #[arg(long)]
         state: Option<PathBuf>,
@@ -297,13 +282,9 @@ pub enum Command {
         /// The server to mirror.
         #[arg(long)]
         server: String,
-        /// The ledger's verifier key file; optional with a --policy that
-        /// names the log.
-        #[arg(long, required_unless_present = "policy")]
-        vkey: Option<PathBuf>,
-        /// A witness policy the mirrored checkpoint must meet.
-        #[arg(long)]
-        policy: Option<PathBuf>,
+        /// The keys trusted.
+        #[command(flatten)]
+        trust: TrustArgs,
         /// The mirror's directory (served as is by any static web server).
         #[arg(long)]
         out: PathBuf,
@@ -315,13 +296,9 @@ pub enum Command {
         /// The server to follow.
         #[arg(long)]
         server: String,
-        /// The ledger's verifier key file; optional with a --policy that
-        /// names the log.
-        #[arg(long, required_unless_present = "policy")]
-        vkey: Option<PathBuf>,
-        /// A witness policy the checkpoint must meet.
-        #[arg(long)]
-        policy: Option<PathBuf>,
+        /// The keys trusted.
+        #[command(flatten)]
+        trust: TrustArgs,
         /// The watch rules: `key <keyid>`, `office <id>`, `programme <id>`,
         /// `type <statement type>`, `overdue`, one a line.
         #[arg(long)]
@@ -359,14 +336,9 @@ pub enum Command {
     },
     /// Check a c2sp.org/tlog-proof bundle for an entry, offline.
     CheckProof {
-        /// The ledger's verifier key file; optional with a --policy that
-        /// names the log.
-        #[arg(long, required_unless_present = "policy")]
-        vkey: Option<PathBuf>,
-        /// A witness policy: the proof's checkpoint must carry
-        /// cosignatures meeting its quorum.
-        #[arg(long)]
-        policy: Option<PathBuf>,
+        /// The keys trusted.
+        #[command(flatten)]
+        trust: TrustArgs,
         /// The proof bundle file.
         #[arg(long)]
         proof: PathBuf,
@@ -376,28 +348,67 @@ pub enum Command {
     },
 }
 
+/// Where an auditor reads the log: a server, a database or a mirror.
+#[derive(clap::Args, Debug)]
+pub struct LogArgs {
+    /// Read the log from this server.
+    #[arg(
+        long,
+        conflicts_with_all = ["database", "mirror"],
+        required_unless_present_any = ["database", "mirror"]
+    )]
+    server: Option<String>,
+    /// Read the log from this database.
+    #[arg(long, conflicts_with = "mirror")]
+    database: Option<String>,
+    /// Read the log from this mirror directory (prasasti mirror), offline.
+    #[arg(long)]
+    mirror: Option<PathBuf>,
+}
+
+impl LogArgs {
+    async fn source(self) -> Result<Source> {
+        Ok(match (self.server, self.database, self.mirror) {
+            (Some(server), _, _) => Source::Server {
+                base: server.trim_end_matches('/').to_owned(),
+            },
+            (None, Some(database), _) => Source::Database(
+                Store::open(&database)
+                    .await
+                    .with_context(|| format!("opening {}", redact(&database)))?,
+            ),
+            (None, None, Some(dir)) => Source::Mirror(dir),
+            (None, None, None) => bail!("give --server URL, --database URL or --mirror DIR"),
+        })
+    }
+}
+
+/// The keys an auditor trusts: the log's, and the witnesses' through a
+/// policy.
+#[derive(clap::Args, Debug)]
+pub struct TrustArgs {
+    /// The ledger's verifier key file (ledger.vkey); optional with a
+    /// --policy that names the log.
+    #[arg(long, required_unless_present = "policy")]
+    vkey: Option<PathBuf>,
+    /// A witness policy (c2sp.org/tlog-policy): the checkpoint must carry
+    /// cosignatures meeting its quorum.
+    #[arg(long)]
+    policy: Option<PathBuf>,
+}
+
 /// What `prasasti audit` does.
 #[derive(Subcommand, Debug)]
 pub enum AuditCommand {
     /// Verify the log, then report what happened in it since a checkpoint:
     /// per Bupati term and per programme, every line naming its entry.
     Report {
-        /// Read the log from this server.
-        #[arg(long, conflicts_with_all = ["database", "mirror"], required_unless_present_any = ["database", "mirror"])]
-        server: Option<String>,
-        /// Read the log from this database.
-        #[arg(long, conflicts_with = "mirror")]
-        database: Option<String>,
-        /// Read the log from this mirror directory, offline.
-        #[arg(long)]
-        mirror: Option<PathBuf>,
-        /// The ledger's verifier key file; optional with a --policy that
-        /// names the log.
-        #[arg(long, required_unless_present = "policy")]
-        vkey: Option<PathBuf>,
-        /// A witness policy the checkpoint must meet.
-        #[arg(long)]
-        policy: Option<PathBuf>,
+        /// Where the log is read.
+        #[command(flatten)]
+        log: LogArgs,
+        /// The keys trusted.
+        #[command(flatten)]
+        trust: TrustArgs,
         /// Report what happened after this checkpoint (a file holding the
         /// signed note, such as the state file of an earlier verify).
         #[arg(long, conflicts_with = "since_size")]
@@ -432,19 +443,16 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Witness(command) => witness::run(command).await,
         Command::Audit(AuditCommand::Report {
-            server,
-            database,
-            mirror,
-            vkey,
-            policy,
+            log,
+            trust,
             since,
             since_size,
             format,
             lang,
             out,
         }) => {
-            let (verifier, policy) = trust(vkey.as_deref(), policy.as_deref())?;
-            let source = source_of(server, database, mirror).await?;
+            let (verifier, policy) = trust.read()?;
+            let source = log.source().await?;
             let since = match (since, since_size) {
                 (Some(path), _) => crate::auditor::report::Since::Checkpoint(
                     std::fs::read_to_string(&path)
@@ -563,22 +571,18 @@ pub async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Verify {
-            server,
-            database,
-            mirror,
-            vkey,
-            policy,
+            log,
+            trust,
             state,
             strict,
         } => {
-            let (verifier, policy) = trust(vkey.as_deref(), policy.as_deref())?;
-            let source = source_of(server, database, mirror).await?;
+            let (verifier, policy) = trust.read()?;
+            let source = log.source().await?;
             verify_cmd(source, verifier, policy, state, strict).await
         }
         Command::Monitor {
             server,
-            vkey,
-            policy,
+            trust,
             watch,
             state,
             webhook,
@@ -586,7 +590,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             interval,
             once,
         } => {
-            let (verifier, policy) = trust(vkey.as_deref(), policy.as_deref())?;
+            let (verifier, policy) = trust.read()?;
             let text = std::fs::read_to_string(&watch)
                 .with_context(|| format!("reading {}", watch.display()))?;
             let rules = crate::auditor::monitor::parse_watch(&text)
@@ -632,45 +636,19 @@ pub async fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        Command::Mirror {
-            server,
-            vkey,
-            policy,
-            out,
-        } => {
-            let (verifier, policy) = trust(vkey.as_deref(), policy.as_deref())?;
+        Command::Mirror { server, trust, out } => {
+            let (verifier, policy) = trust.read()?;
             mirror_cmd(&server, verifier, policy, &out).await
         }
         Command::CheckProof {
-            vkey,
-            policy,
+            trust,
             proof,
             entry,
         } => {
-            let (verifier, policy) = trust(vkey.as_deref(), policy.as_deref())?;
+            let (verifier, policy) = trust.read()?;
             check_proof(&verifier, policy.as_ref(), &proof, &entry)
         }
     }
-}
-
-/// Where an auditor reads the log: a server, a database or a mirror.
-async fn source_of(
-    server: Option<String>,
-    database: Option<String>,
-    mirror: Option<PathBuf>,
-) -> Result<Source> {
-    Ok(match (server, database, mirror) {
-        (Some(server), _, _) => Source::Server {
-            base: server.trim_end_matches('/').to_owned(),
-        },
-        (None, Some(database), _) => Source::Database(
-            Store::open(&database)
-                .await
-                .with_context(|| format!("opening {}", redact(&database)))?,
-        ),
-        (None, None, Some(dir)) => Source::Mirror(dir),
-        (None, None, None) => bail!("give --server URL, --database URL or --mirror DIR"),
-    })
 }
 
 /// Reads a witness policy file.
@@ -681,8 +659,14 @@ fn read_policy(path: &Path) -> Result<crate::tlog::policy::Policy> {
         .with_context(|| format!("{} is not a witness policy", path.display()))
 }
 
-/// The log key and the witness policy an auditor trusts: the key from
-/// `vkey`, or from the policy's one `log` line.
+impl TrustArgs {
+    /// The log key and the witness policy: the key from `--vkey`, or from
+    /// the policy's one `log` line.
+    fn read(&self) -> Result<(NoteVerifier, Option<crate::tlog::policy::Policy>)> {
+        trust(self.vkey.as_deref(), self.policy.as_deref())
+    }
+}
+
 fn trust(
     vkey: Option<&Path>,
     policy: Option<&Path>,
