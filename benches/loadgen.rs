@@ -10,6 +10,12 @@
 //!
 //! Every answer carries a signed checkpoint covering the entry, so the time
 //! of a submission is the time from submit to a covering checkpoint.
+//!
+//! `PRASASTI_LOADGEN_HISTORY=N` measures instead whether cost grows with
+//! history: on the demonstration ledger, the Inspektorat files N audit notes
+//! about one commitment (64 clients), and after each tenth the rate of that
+//! tenth and the time and size of the programme's API answer and page are
+//! printed.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -169,6 +175,106 @@ async fn run(name: &str, url: &str, entries: usize, clients: usize, crypto: f64)
     }
 }
 
+/// N audit notes about one commitment, in tenths: does the cost grow with
+/// the history of one object?
+async fn history(notes: usize) {
+    use prasasti::governance::demo;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("history.db").display());
+    let signer = NoteSigner::from_seed(ORIGIN, [7; 32]).expect("key");
+    let store = Store::connect(&url).await.expect("store");
+    let (ledger, governance) = Governance::open_ledger(store, signer)
+        .await
+        .expect("ledger");
+    demo::write(&ledger, &Default::default())
+        .await
+        .expect("demo");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let config = prasasti::server::ServerConfig {
+        limits: prasasti::server::Limits {
+            submissions_per_minute: 0,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    tokio::spawn(prasasti::serve(
+        listener,
+        AppState::with_config(ledger, governance, config),
+        std::future::pending(),
+    ));
+    let bodies: Vec<Vec<u8>> = (0..notes)
+        .map(|i| {
+            let statement = json!({"type": "audit.note", "id": format!("note-{i}"), "ledger": ORIGIN,
+                "subject": {"kind": "commitment", "id": "portal-satu-data"},
+                "finding": format!("Temuan pemeriksaan nomor {i}."), "severity": "low"});
+            let serde_json::Value::Object(statement) = statement else { unreachable!() };
+            let step = demo::Step { statement, signers: vec!["siti"] };
+            serde_json::to_vec(&demo::seal_step(ORIGIN, &step)).expect("json")
+        })
+        .collect();
+    let client = prasasti::ledger::http::client().expect("client");
+    println!("history: {notes} audit notes about one commitment, 64 clients, SQLite");
+    println!(
+        "notes so far | notes/s in this tenth | GET /api/v1/programmes/satu-data | GET /program/satu-data"
+    );
+    let tenth = (notes / 10).max(1);
+    let mut done = 0;
+    for block in bodies.chunks(tenth) {
+        done += block.len();
+        let block = Arc::new(block.to_vec());
+        let next = Arc::new(AtomicUsize::new(0));
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..64 {
+            let (block, next, client, base) =
+                (block.clone(), next.clone(), client.clone(), base.clone());
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= block.len() {
+                        break;
+                    }
+                    let response = client
+                        .post(format!("{base}/api/v1/entries"))
+                        .header("content-type", "application/json")
+                        .body(block[i].clone())
+                        .send()
+                        .await
+                        .expect("send");
+                    assert_eq!(response.status().as_u16(), 201);
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.expect("client");
+        }
+        let rate = block.len() as f64 / started.elapsed().as_secs_f64();
+        let fetch = |path: &'static str| {
+            let (client, base) = (client.clone(), base.clone());
+            async move {
+                let t = Instant::now();
+                let body = client
+                    .get(format!("{base}{path}"))
+                    .send()
+                    .await
+                    .expect("get")
+                    .bytes()
+                    .await
+                    .expect("body");
+                (t.elapsed().as_secs_f64() * 1e3, body.len() as f64 / 1e6)
+            }
+        };
+        let (api_ms, api_mb) = fetch("/api/v1/programmes/satu-data").await;
+        let (page_ms, page_mb) = fetch("/program/satu-data").await;
+        println!(
+            "{done} | {rate:.0} | {api_ms:.0} ms, {api_mb:.2} MB | {page_ms:.0} ms, {page_mb:.2} MB"
+        );
+    }
+}
+
 fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` passes nothing we need.
     if std::env::args().any(|a| a == "--list") {
@@ -183,6 +289,14 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(20_000);
+    if let Some(notes) = std::env::var("PRASASTI_LOADGEN_HISTORY")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        rt.block_on(history(notes));
+        return;
+    }
     let clients: Vec<usize> = std::env::var("PRASASTI_LOADGEN_CLIENTS")
         .unwrap_or_else(|_| "32,256".into())
         .split(',')
