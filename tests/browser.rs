@@ -614,4 +614,30 @@ async fn a_visitor_checks_each_witness_and_catches_a_forged_cosignature() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     browser.screenshot("verifikasi-pasted-policy").await;
+
+    // On a phone, the witnesses' tables fit the screen.
+    browser
+        .command(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": 390, "height": 844})),
+        )
+        .await;
+    for (name, path) in [
+        ("phone-beranda-witnesses", "/"),
+        ("phone-verifikasi-witnesses", "/verifikasi"),
+    ] {
+        browser.open(&format!("{site}{path}")).await;
+        let overflow = browser
+            .script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            .await;
+        let culprits = browser
+            .script("const w = document.documentElement.clientWidth; return Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > w + 1).slice(0, 6).map(e => e.tagName + '.' + e.className + '#' + e.id).join(' ')")
+            .await;
+        assert!(
+            overflow.as_i64().unwrap() <= 0,
+            "{path} is wider than a phone by {overflow} px: {culprits}"
+        );
+        browser.screenshot(name).await;
+    }
 }
