@@ -185,6 +185,22 @@ impl Browser {
         std::fs::write(output_dir("browser").join(format!("{name}.png")), bytes).unwrap();
     }
 
+    /// Fails if the open page (`what`) is wider than the window, naming the
+    /// elements that stick out; then takes the screenshot `shot`.
+    pub(crate) async fn assert_fits(&self, what: &str, shot: &str) {
+        let overflow = self
+            .script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            .await;
+        let culprits = self
+            .script("const w = document.documentElement.clientWidth; return Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > w + 1).slice(0, 6).map(e => e.tagName + '.' + e.className + '#' + e.id + ':' + Math.round(e.getBoundingClientRect().right)).join(' ')")
+            .await;
+        assert!(
+            overflow.as_i64().unwrap() <= 0,
+            "{what} is wider than the window by {overflow} px: {culprits}"
+        );
+        self.screenshot(shot).await;
+    }
+
     /// Runs the Verifikasi page for `entry` and returns each step's result.
     pub(crate) async fn verify(&self, site: &str, entry: u64, shot: &str) -> Vec<(String, String)> {
         self.open(&format!("{site}/verifikasi?entry={entry}")).await;
@@ -378,17 +394,7 @@ async fn a_visitor_verifies_in_the_browser_and_catches_a_forged_proof_and_a_roll
         ("phone-kesinambungan", "/kesinambungan"),
     ] {
         browser.open(&format!("{}{path}", app.base)).await;
-        let overflow = browser
-            .script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
-            .await;
-        let culprits = browser
-            .script("const w = document.documentElement.clientWidth; return Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > w + 1).slice(0, 6).map(e => e.tagName + '.' + e.className + ':' + Math.round(e.getBoundingClientRect().right)).join(' ')")
-            .await;
-        assert!(
-            overflow.as_i64().unwrap() <= 0,
-            "{path} is wider than a phone by {overflow} px: {culprits}"
-        );
-        browser.screenshot(name).await;
+        browser.assert_fits(path, name).await;
     }
     browser
         .command(
@@ -628,16 +634,6 @@ async fn a_visitor_checks_each_witness_and_catches_a_forged_cosignature() {
         ("phone-verifikasi-witnesses", "/verifikasi"),
     ] {
         browser.open(&format!("{site}{path}")).await;
-        let overflow = browser
-            .script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
-            .await;
-        let culprits = browser
-            .script("const w = document.documentElement.clientWidth; return Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > w + 1).slice(0, 6).map(e => e.tagName + '.' + e.className + '#' + e.id).join(' ')")
-            .await;
-        assert!(
-            overflow.as_i64().unwrap() <= 0,
-            "{path} is wider than a phone by {overflow} px: {culprits}"
-        );
-        browser.screenshot(name).await;
+        browser.assert_fits(path, name).await;
     }
 }

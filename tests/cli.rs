@@ -679,6 +679,12 @@ async fn log_info(base: &str) -> Value {
     response.json().await.unwrap()
 }
 
+/// Whether the server's /api/v1/log says its newest checkpoint is witnessed.
+fn fully_witnessed(log: &Value) -> bool {
+    log["witnessed"]["tree_size"].as_u64().is_some()
+        && log["witnessed"]["tree_size"] == log["tree_size"]
+}
+
 /// Waits until `check` holds of the server's /api/v1/log.
 async fn wait_for_log(base: &str, check: impl Fn(&Value) -> bool) -> Value {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
@@ -767,11 +773,7 @@ async fn two_witness_processes_cosign_the_ledger_and_a_forked_copy_gets_nothing(
         d,
         "serving ledger",
     );
-    let log = wait_for_log(&base, |log| {
-        log["witnessed"]["tree_size"].as_u64().is_some()
-            && log["witnessed"]["tree_size"] == log["tree_size"]
-    })
-    .await;
+    let log = wait_for_log(&base, fully_witnessed).await;
     assert!(log["tree_size"].as_u64().unwrap() > 50, "{log}");
     let client = prasasti::ledger::http::client().unwrap();
     let out = prasasti(
@@ -913,11 +915,7 @@ async fn serve_demo_runs_two_demo_witnesses_whose_policy_the_auditor_uses() {
         d,
         "serving ledger",
     );
-    let log = wait_for_log(&base, |log| {
-        log["witnessed"]["tree_size"].as_u64().is_some()
-            && log["witnessed"]["tree_size"] == log["tree_size"]
-    })
-    .await;
+    let log = wait_for_log(&base, fully_witnessed).await;
     let names: Vec<&str> = log["witnesses"]
         .as_array()
         .unwrap()

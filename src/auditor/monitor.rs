@@ -66,12 +66,7 @@ impl std::fmt::Display for Rule {
 pub fn parse_watch(text: &str) -> Result<Vec<Rule>, String> {
     let mut rules = Vec::new();
     for (number, line) in text.lines().enumerate() {
-        let words: Vec<&str> = line
-            .split('#')
-            .next()
-            .unwrap_or_default()
-            .split_whitespace()
-            .collect();
+        let words = crate::tlog::policy::line_words(line);
         let bad = |why: &str| format!("watch line {}: {why}", number + 1);
         let rule = match words.as_slice() {
             [] => continue,

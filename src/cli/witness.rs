@@ -98,12 +98,7 @@ fn read_logs(path: &Path) -> Result<Vec<NoteVerifier>> {
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut logs = Vec::new();
     for (number, line) in text.lines().enumerate() {
-        let words: Vec<&str> = line
-            .split('#')
-            .next()
-            .unwrap_or_default()
-            .split_whitespace()
-            .collect();
+        let words = crate::tlog::policy::line_words(line);
         if let ["log", vkey, ..] = words.as_slice() {
             logs.push(NoteVerifier::parse(vkey).with_context(|| {
                 format!("{} line {}: the log's key", path.display(), number + 1)

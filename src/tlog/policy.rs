@@ -115,8 +115,7 @@ impl Policy {
                 line,
                 problem: problem.to_owned(),
             };
-            let content = raw.split('#').next().unwrap_or_default().trim();
-            let words: Vec<&str> = content.split_whitespace().collect();
+            let words = line_words(raw);
             let Some((&keyword, args)) = words.split_first() else {
                 continue;
             };
@@ -342,6 +341,17 @@ impl Policy {
         }
         found
     }
+}
+
+/// The words of one line of a policy, or of a file in its style (the
+/// witness's list of logs, the monitor's watch rules): `#` starts a
+/// comment, and words are separated by white space.
+pub fn line_words(line: &str) -> Vec<&str> {
+    line.split('#')
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect()
 }
 
 fn push_url(text: &mut String, url: Option<&str>) {
