@@ -200,6 +200,56 @@ async fn the_karanganyar_story_runs_through_the_api_with_an_independent_signer()
             1
         );
         assert!(p["entries"].as_array().unwrap().len() > 5);
+        assert_eq!(p["entries_total"], p["entries"].as_array().unwrap().len());
+        assert_eq!(p["audit_notes_total"], 1);
+        // The rest a page at a time, newest first.
+        let (_, all) = app
+            .get_json("/api/v1/programmes/satu-data/entries?per_page=200")
+            .await;
+        assert_eq!(all["items"], p["entries"]);
+        let (_, second) = app
+            .get_json("/api/v1/programmes/satu-data/entries?per_page=2&page=2")
+            .await;
+        assert_eq!(
+            second["items"],
+            json!(all["items"].as_array().unwrap()[2..4])
+        );
+        let (_, notes) = app
+            .get_json("/api/v1/programmes/satu-data/audit-notes")
+            .await;
+        assert_eq!(
+            (notes["total"].as_u64(), notes["per_page"].as_u64()),
+            (Some(1), Some(50))
+        );
+        let (_, notes) = app
+            .get_json("/api/v1/commitments/portal-satu-data/audit-notes")
+            .await;
+        assert_eq!(notes["items"][0], p["audit_notes"][0]);
+        for (path, status, code) in [
+            ("/api/v1/programmes/nothing-here/entries", 404, "not_found"),
+            (
+                "/api/v1/programmes/nothing-here/audit-notes",
+                404,
+                "not_found",
+            ),
+            (
+                "/api/v1/commitments/nothing-here/audit-notes",
+                404,
+                "not_found",
+            ),
+            (
+                "/api/v1/programmes/satu-data/entries?page=x",
+                400,
+                "invalid_parameters",
+            ),
+        ] {
+            let (got, body) = app.get_json(path).await;
+            assert_eq!(
+                (got, body["error"]["code"].as_str()),
+                (status, Some(code)),
+                "{path}"
+            );
+        }
         assert_eq!(p["office_names"]["diskominfo"], "Kepala Diskominfo");
         let (code, _) = app.get_json("/api/v1/programmes/nothing-here").await;
         assert_eq!(code, 404);

@@ -30,7 +30,10 @@ where
         .routes(routes!(charter))
         .routes(routes!(programmes))
         .routes(routes!(programme))
+        .routes(routes!(programme_notes))
+        .routes(routes!(programme_entries))
         .routes(routes!(commitment))
+        .routes(routes!(commitment_notes))
         .routes(routes!(milestone))
         .routes(routes!(offices))
         .routes(routes!(office))
@@ -153,6 +156,54 @@ async fn programme(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ProgrammeView>, ApiError> {
     found("programme", &id, now.state.programme_view(&id, Utc::now()))
+}
+
+/// Every audit note about a programme or anything in it, newest first, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/v1/programmes/{id}/audit-notes",
+    tag = "governance",
+    params(("id" = String, Path, description = "Programme id"), Paging),
+    responses((status = 200, body = AuditNotePage), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+async fn programme_notes(
+    Current(now): Current,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(paging): ApiQuery<Paging>,
+) -> Result<Json<AuditNotePage>, ApiError> {
+    found("programme", &id, now.state.programme_notes(&id, paging))
+}
+
+/// Every entry that concerned a programme or anything in it, newest first, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/v1/programmes/{id}/entries",
+    tag = "governance",
+    params(("id" = String, Path, description = "Programme id"), Paging),
+    responses((status = 200, body = EntryIndexPage), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+async fn programme_entries(
+    Current(now): Current,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(paging): ApiQuery<Paging>,
+) -> Result<Json<EntryIndexPage>, ApiError> {
+    found("programme", &id, now.state.programme_entries(&id, paging))
+}
+
+/// Every audit note about a commitment or its milestones, newest first, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/v1/commitments/{id}/audit-notes",
+    tag = "governance",
+    params(("id" = String, Path, description = "Commitment id"), Paging),
+    responses((status = 200, body = AuditNotePage), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+async fn commitment_notes(
+    Current(now): Current,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(paging): ApiQuery<Paging>,
+) -> Result<Json<AuditNotePage>, ApiError> {
+    found("commitment", &id, now.state.commitment_notes(&id, paging))
 }
 
 /// A commitment with its versions, history and milestones.

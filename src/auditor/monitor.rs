@@ -374,7 +374,7 @@ impl Monitor {
         };
         let mut alerts = Vec::new();
         let (offices, programmes) = match &applied {
-            Ok(touched) => concerns(state, touched),
+            Ok(touched) => concerns(state, index, touched),
             Err(_) => Default::default(),
         };
         let signers: BTreeSet<String> = envelope.signers().iter().map(keyid_of).collect();
@@ -428,19 +428,22 @@ impl Monitor {
     }
 }
 
-/// The offices and programmes an applied statement concerns: the objects it
-/// touched, and the programmes and offices they belong to.
+/// The offices and programmes an applied statement (entry `index`)
+/// concerns: the programmes whose list of entries it joined (the list the
+/// programme's page shows), their owners, and the offices, mandates and
+/// milestone approvers it touched.
 fn concerns(
     state: &State,
+    index: u64,
     touched: &crate::governance::apply::Touched,
 ) -> (BTreeSet<String>, BTreeSet<String>) {
     let (mut offices, mut programmes) = (BTreeSet::new(), BTreeSet::new());
-    let mut programme = |id: &str, offices: &mut BTreeSet<String>| {
-        programmes.insert(id.to_owned());
-        if let Some(p) = state.programmes.get(id) {
+    for (id, p) in &state.programmes {
+        if state.histories.last_programme_entry(id) == Some(index) {
+            programmes.insert(id.clone());
             offices.insert(p.spec.owner.to_string());
         }
-    };
+    }
     for (kind, id) in touched {
         match *kind {
             "office" => {
@@ -451,18 +454,9 @@ fn concerns(
                     offices.insert(m.spec.office.to_string());
                 }
             }
-            "programme" => programme(id, &mut offices),
-            "commitment" => {
-                if let Some(c) = state.commitments.get(id) {
-                    programme(&c.programme, &mut offices);
-                }
-            }
             "milestone" => {
                 if let Some(m) = state.milestones.get(id) {
                     offices.extend(m.approvers.iter().cloned());
-                    if let Some(c) = state.commitments.get(&m.commitment) {
-                        programme(&c.programme, &mut offices);
-                    }
                 }
             }
             _ => {}

@@ -22,6 +22,7 @@
 pub mod apply;
 pub mod audit;
 pub mod demo;
+pub mod histories;
 pub mod model;
 pub mod state;
 pub mod template;

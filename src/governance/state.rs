@@ -8,6 +8,7 @@
 use imbl::OrdMap;
 use serde::{Deserialize, Serialize};
 
+use super::histories::Histories;
 use super::model::*;
 use crate::ledger::statement::canonical_json;
 use crate::tlog::hash::{Hash, sha256};
@@ -148,8 +149,6 @@ pub struct Programme {
     pub versions: Vec<ProgrammeVersion>,
     /// Its commitments, in the order made.
     pub commitments: Vec<String>,
-    /// Every entry that touched it or anything in it.
-    pub entries: Vec<u64>,
 }
 
 /// Where a commitment stands.
@@ -463,6 +462,11 @@ pub struct State {
     pub handovers: OrdMap<String, Handover>,
     /// Audit notes by entry index (decimal).
     pub audit_notes: OrdMap<String, AuditNote>,
+    /// The lists that grow with one object's history (entries that
+    /// concerned a programme, notes about it): derived by the same rules,
+    /// outside the state's JSON and hash.
+    #[serde(skip)]
+    pub histories: Histories,
 }
 
 /// The collections of the state, as the projection names them.

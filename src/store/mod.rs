@@ -430,6 +430,18 @@ impl Store {
             .transpose()
     }
 
+    /// The entries at `indexes` that exist, in index order (one query).
+    pub async fn entries_at(&self, indexes: &[u64]) -> Result<Vec<StoredEntry>, StoreError> {
+        entry::Entity::find()
+            .filter(entry::Column::Idx.is_in(indexes.iter().map(|i| to_i64(*i))))
+            .order_by_asc(entry::Column::Idx)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(StoredEntry::from_model)
+            .collect()
+    }
+
     /// Up to `limit` entries from `start`, in index order.
     pub async fn entries(&self, start: u64, limit: u64) -> Result<Vec<StoredEntry>, StoreError> {
         read_entries(&self.db, start, limit).await

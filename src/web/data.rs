@@ -380,13 +380,11 @@ pub(super) async fn programme_feed(
         return (StatusCode::NOT_FOUND, "no such programme\n").into_response();
     };
     let mut rows = Vec::new();
-    for index in programme
-        .entries
-        .iter()
-        .rev()
-        .take(FEED_LENGTH as usize)
-        .rev()
-    {
+    let latest = folded
+        .state
+        .histories
+        .programme_entries(&id, 0, FEED_LENGTH as usize);
+    for index in latest.indexes.iter().rev() {
         match ledger.store().entry(*index).await {
             Ok(Some(row)) => rows.push(row),
             Ok(None) => {}

@@ -677,7 +677,8 @@ fn programmes(
 ) -> Vec<ProgrammeReport> {
     let mut out = Vec::new();
     for p in state.programmes.values() {
-        if !p.entries.iter().any(|e| *e >= from) {
+        let last = state.histories.last_programme_entry(p.spec.id.as_str());
+        if last.is_none_or(|e| e < from) {
             continue;
         }
         let mut commitments = Vec::new();

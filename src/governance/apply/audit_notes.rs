@@ -17,6 +17,14 @@ impl State {
         } = p;
         self.require_all(ctx, &[Need::Role(Role::Inspectorate)])?;
         let programme = self.subject_programme(ctx, &subject)?;
+        let commitment = match subject.kind {
+            SubjectKind::Commitment => Some(subject.id.to_string()),
+            SubjectKind::Milestone => self
+                .milestones
+                .get(subject.id.as_str())
+                .map(|m| m.commitment.clone()),
+            _ => None,
+        };
         let key = ctx.index.to_string();
         self.audit_notes.insert(
             key.clone(),
@@ -33,6 +41,8 @@ impl State {
         );
         ctx.touch("audit_note", key);
         if let Some(p) = programme {
+            self.histories
+                .audit_note(&p, commitment.as_deref(), ctx.index);
             self.touch_programme(&p, ctx);
         }
         Ok(())

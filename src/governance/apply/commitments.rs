@@ -37,7 +37,7 @@ impl State {
             .get_mut(&programme_id)
             .ok_or_else(|| ctx.inconsistent(format!("programme {programme_id}")))?;
         programme.commitments.push(id.clone());
-        programme.entries.push(ctx.index);
+        self.histories.programme_entry(&programme_id, ctx.index);
         self.commitments.insert(
             id.clone(),
             Commitment {

@@ -37,7 +37,6 @@ impl State {
             (Some(existing), true) => {
                 existing.spec = programme;
                 existing.versions.push(version);
-                existing.entries.push(ctx.index);
             }
             (None, false) => {
                 self.programmes.insert(
@@ -46,11 +45,11 @@ impl State {
                         spec: programme,
                         versions: vec![version],
                         commitments: Vec::new(),
-                        entries: vec![ctx.index],
                     },
                 );
             }
         }
+        self.histories.programme_entry(&id, ctx.index);
         ctx.touch("programme", id);
         Ok(())
     }
@@ -95,12 +94,12 @@ impl State {
         Ok(())
     }
 
+    /// Records that the entry concerned `programme` (or something in it)
+    /// without changing the programme itself: its list of entries is one
+    /// of the state's [`histories`](State::histories).
     pub(super) fn touch_programme(&mut self, programme: &str, ctx: &Ctx) {
-        if let Some(p) = self.programmes.get_mut(programme) {
-            if p.entries.last() != Some(&ctx.index) {
-                p.entries.push(ctx.index);
-            }
-            ctx.touch("programme", programme.to_owned());
+        if self.programmes.contains_key(programme) {
+            self.histories.programme_entry(programme, ctx.index);
         }
     }
 }

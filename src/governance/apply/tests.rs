@@ -246,3 +246,67 @@ fn every_statement_of_the_story_reads_as_a_sentence_in_both_languages() {
     );
     assert_eq!(crate::governance::views::rupiah("500"), "Rp 500");
 }
+
+#[test]
+fn a_long_audit_season_keeps_views_small_and_pages_every_note() {
+    use crate::governance::views::{Paging, RECENT_NOTES};
+    let (mut state, mut index) = story();
+    let before = state
+        .programme_view("satu-data", chrono::Utc::now())
+        .expect("programme");
+    let notes_before = before.audit_notes_total;
+    let first = index;
+    let n = 3 * RECENT_NOTES as u64;
+    for i in 0..n {
+        let note = step(
+            "audit.note",
+            &format!("audit:season-{i}"),
+            json!({"subject": {"kind": "commitment", "id": "portal-satu-data"}, "finding": format!("Temuan {i}"), "severity": "low"}),
+            &["siti"],
+        );
+        apply(&mut state, index, &note).expect("accepted");
+        index += 1;
+    }
+    // The programme itself did not change: only its histories grew.
+    assert_eq!(state.programmes.get("satu-data"), Some(&before.programme));
+    let view = state
+        .programme_view("satu-data", chrono::Utc::now())
+        .expect("programme");
+    assert_eq!(view.audit_notes.len(), RECENT_NOTES);
+    assert_eq!(view.audit_notes_total, notes_before + n as usize);
+    assert_eq!(
+        view.audit_notes[0].recorded.entry,
+        index - 1,
+        "newest first"
+    );
+    assert_eq!(view.entries[0], index - 1);
+    assert_eq!(view.entries_total, before.entries_total + n as usize);
+    let commitment = state
+        .commitment_view("portal-satu-data", chrono::Utc::now())
+        .expect("commitment");
+    assert_eq!(commitment.audit_notes.len(), RECENT_NOTES);
+
+    // Page by page, newest first, every note exactly once.
+    let mut seen = Vec::new();
+    for page in 1.. {
+        let paging = Paging {
+            page: Some(page),
+            per_page: Some(7),
+        };
+        let notes = state
+            .commitment_notes("portal-satu-data", paging)
+            .expect("commitment");
+        if notes.items.is_empty() {
+            break;
+        }
+        seen.extend(notes.items.iter().map(|n| n.recorded.entry));
+    }
+    assert_eq!(seen.len(), notes_before + n as usize);
+    assert!(seen.windows(2).all(|w| w[0] > w[1]));
+    assert_eq!(seen[..n as usize], (first..index).rev().collect::<Vec<_>>());
+    assert!(
+        state
+            .programme_notes("nothing", Paging::default())
+            .is_none()
+    );
+}

@@ -68,8 +68,12 @@ pub struct CommitmentView {
     pub commitment: Commitment,
     /// Its milestones.
     pub milestone_details: Vec<MilestoneView>,
-    /// Audit notes about it or its milestones.
+    /// The newest audit notes about it or its milestones (at most
+    /// [`RECENT_NOTES`]), newest first; every one at
+    /// `/api/v1/commitments/{id}/audit-notes`.
     pub audit_notes: Vec<AuditNote>,
+    /// How many audit notes there are about it or its milestones.
+    pub audit_notes_total: usize,
 }
 
 /// A programme in a list.
@@ -130,6 +134,63 @@ pub struct ProgrammeFilter {
     pub per_page: Option<usize>,
 }
 
+/// How many audit notes a programme's or a commitment's view carries.
+pub const RECENT_NOTES: usize = 20;
+/// How many of the entries that concerned a programme its view carries.
+pub const RECENT_ENTRIES: usize = 50;
+
+/// Which page of a list to read: newest first, `per_page` 1 to 200
+/// (default 50), `page` from 1.
+#[derive(Clone, Copy, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Paging {
+    /// Page, from 1 (default 1).
+    pub page: Option<usize>,
+    /// Page size, 1 to 200 (default 50).
+    pub per_page: Option<usize>,
+}
+
+impl Paging {
+    /// The page number and size asked for, within bounds.
+    pub fn bounds(self) -> (usize, usize) {
+        (
+            self.page.unwrap_or(1).max(1),
+            self.per_page.unwrap_or(50).clamp(1, 200),
+        )
+    }
+
+    fn skip(self) -> usize {
+        let (page, per_page) = self.bounds();
+        (page - 1).saturating_mul(per_page)
+    }
+}
+
+/// A page of the audit notes about a programme or a commitment, newest first.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct AuditNotePage {
+    /// How many notes there are.
+    pub total: usize,
+    /// Page number, from 1.
+    pub page: usize,
+    /// Page size.
+    pub per_page: usize,
+    /// This page.
+    pub items: Vec<AuditNote>,
+}
+
+/// A page of the entries that concerned a programme, newest first.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct EntryIndexPage {
+    /// How many entries there are.
+    pub total: usize,
+    /// Page number, from 1.
+    pub page: usize,
+    /// Page size.
+    pub per_page: usize,
+    /// Entry indexes on this page.
+    pub items: Vec<u64>,
+}
+
 /// A programme with everything in it.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ProgrammeView {
@@ -140,8 +201,18 @@ pub struct ProgrammeView {
     pub status: ProgrammeStatus,
     /// Its commitments.
     pub commitment_details: Vec<CommitmentView>,
-    /// Audit notes about it or anything in it.
+    /// The newest audit notes about it or anything in it (at most
+    /// [`RECENT_NOTES`]), newest first; every one at
+    /// `/api/v1/programmes/{id}/audit-notes`.
     pub audit_notes: Vec<AuditNote>,
+    /// How many audit notes there are about it or anything in it.
+    pub audit_notes_total: usize,
+    /// The newest entries that concerned it or anything in it (at most
+    /// [`RECENT_ENTRIES`]), newest first; every one at
+    /// `/api/v1/programmes/{id}/entries`.
+    pub entries: Vec<u64>,
+    /// How many entries concerned it or anything in it.
+    pub entries_total: usize,
     /// Names of the offices mentioned, by id.
     pub office_names: BTreeMap<String, String>,
 }
@@ -320,22 +391,56 @@ impl State {
         })
     }
 
-    fn notes_about(&self, programme: &str, commitment: Option<&Commitment>) -> Vec<AuditNote> {
-        self.audit_notes
-            .values()
-            .filter(|n| n.programme.as_deref() == Some(programme))
-            .filter(|n| match commitment {
-                None => true,
-                Some(c) => match n.subject.kind {
-                    SubjectKind::Commitment => n.subject.id.as_str() == c.id,
-                    SubjectKind::Milestone => {
-                        c.milestones.iter().any(|m| m == n.subject.id.as_str())
-                    }
-                    _ => false,
-                },
-            })
-            .cloned()
+    fn notes(&self, window: crate::governance::histories::Window) -> Vec<AuditNote> {
+        window
+            .indexes
+            .iter()
+            .filter_map(|i| self.audit_notes.get(&i.to_string()).cloned())
             .collect()
+    }
+
+    /// A page of the audit notes about programme `id` or anything in it,
+    /// newest first; `None` if there is no such programme.
+    pub fn programme_notes(&self, id: &str, paging: Paging) -> Option<AuditNotePage> {
+        self.programmes.get(id)?;
+        let (page, per_page) = paging.bounds();
+        let window = self.histories.programme_notes(id, paging.skip(), per_page);
+        Some(AuditNotePage {
+            total: window.total,
+            page,
+            per_page,
+            items: self.notes(window),
+        })
+    }
+
+    /// A page of the audit notes about commitment `id` or its milestones,
+    /// newest first; `None` if there is no such commitment.
+    pub fn commitment_notes(&self, id: &str, paging: Paging) -> Option<AuditNotePage> {
+        self.commitments.get(id)?;
+        let (page, per_page) = paging.bounds();
+        let window = self.histories.commitment_notes(id, paging.skip(), per_page);
+        Some(AuditNotePage {
+            total: window.total,
+            page,
+            per_page,
+            items: self.notes(window),
+        })
+    }
+
+    /// A page of the entries that concerned programme `id` or anything in
+    /// it, newest first; `None` if there is no such programme.
+    pub fn programme_entries(&self, id: &str, paging: Paging) -> Option<EntryIndexPage> {
+        self.programmes.get(id)?;
+        let (page, per_page) = paging.bounds();
+        let window = self
+            .histories
+            .programme_entries(id, paging.skip(), per_page);
+        Some(EntryIndexPage {
+            total: window.total,
+            page,
+            per_page,
+            items: window.indexes,
+        })
     }
 
     /// A commitment with its milestones, as of `now`.
@@ -347,7 +452,8 @@ impl State {
                 .iter()
                 .filter_map(|m| self.milestone_view(m, now))
                 .collect(),
-            audit_notes: self.notes_about(&c.programme, Some(c)),
+            audit_notes: self.notes(self.histories.commitment_notes(id, 0, RECENT_NOTES)),
+            audit_notes_total: self.histories.commitment_notes(id, 0, 0).total,
             commitment: c.clone(),
         })
     }
@@ -388,9 +494,13 @@ impl State {
                 }
             }
         }
+        let entries = self.histories.programme_entries(id, 0, RECENT_ENTRIES);
         Some(ProgrammeView {
             status: self.programme_status(p),
-            audit_notes: self.notes_about(id, None),
+            audit_notes: self.notes(self.histories.programme_notes(id, 0, RECENT_NOTES)),
+            audit_notes_total: self.histories.programme_notes(id, 0, 0).total,
+            entries: entries.indexes,
+            entries_total: entries.total,
             programme: p.clone(),
             commitment_details,
             office_names,

@@ -42,15 +42,62 @@ pub(in crate::web) async fn ledger(
         .or_internal(lang)?
         .tree_size;
     let end = q.before.unwrap_or(size).min(size);
-    let start = end.saturating_sub(LEDGER_PAGE);
-    let rows = ledger
-        .store()
-        .entries(start, end - start)
-        .await
-        .or_internal(lang)?;
+    // The whole log, or the entries that concerned one programme.
+    let (title, rows, older) = match &q.program {
+        None => {
+            let start = end.saturating_sub(LEDGER_PAGE);
+            let rows = ledger
+                .store()
+                .entries(start, end - start)
+                .await
+                .or_internal(lang)?;
+            let older = (start > 0).then(|| format!("/ledger?before={start}"));
+            (lang.t("Buku besar", "Ledger").to_owned(), rows, older)
+        }
+        Some(id) => {
+            let programme = state.programmes.get(id).ok_or_else(|| {
+                not_found(
+                    lang,
+                    format!(
+                        "{} {id}",
+                        lang.t("Tidak ada program", "There is no programme")
+                    ),
+                )
+            })?;
+            let page = state
+                .histories
+                .programme_entries_before(id, end, LEDGER_PAGE as usize);
+            let mut oldest_first = page.indexes.clone();
+            oldest_first.reverse();
+            let rows = ledger
+                .store()
+                .entries_at(&oldest_first)
+                .await
+                .or_internal(lang)?;
+            let older = oldest_first.first().and_then(|&first| {
+                let more = !state
+                    .histories
+                    .programme_entries_before(id, first, 1)
+                    .indexes
+                    .is_empty();
+                more.then(|| format!("/ledger?program={}&before={first}", id))
+            });
+            let title = format!(
+                "{}: {}",
+                lang.t("Entri program", "Entries of the programme"),
+                programme.spec.title
+            );
+            (title, rows, older)
+        }
+    };
     let body = html! {
-        h1 { (lang.t("Buku besar", "Ledger")) }
-        p { (size) " " (lang.t("entri, terbaru di atas.", "entries, newest first.")) }
+        h1 { (title) }
+        @if let Some(id) = &q.program {
+            p { (state.histories.programme_entries(id, 0, 0).total) " " (lang.t("entri menyentuh program ini, terbaru di atas.", "entries concerned this programme, newest first.")) " "
+                a href=(lang.link(&format!("/program/{}", id))) { (lang.t("Kembali ke program", "Back to the programme")) } }
+        } @else {
+            p { (size) " " (lang.t("entri, terbaru di atas.", "entries, newest first.")) }
+        }
         table {
             thead { tr {
                 th { "#" } th { (lang.t("Pernyataan", "Statement")) } th { (lang.t("Penanda tangan", "Signers")) }
@@ -73,8 +120,8 @@ pub(in crate::web) async fn ledger(
                 }
             }
         }
-        @if start > 0 {
-            a rel="next" href=(lang.link(&format!("/ledger?before={start}"))) { (lang.t("Entri lebih lama", "Older entries")) " →" }
+        @if let Some(older) = older {
+            a rel="next" href=(lang.link(&older)) { (lang.t("Entri lebih lama", "Older entries")) " →" }
         }
     };
     section(lang, Nav::Ledger, body)

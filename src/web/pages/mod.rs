@@ -53,6 +53,8 @@ pub(super) struct ProgrammeQuery {
 #[derive(Deserialize, Default)]
 pub(super) struct LedgerQuery {
     before: Option<u64>,
+    /// Only the entries that concerned this programme.
+    program: Option<String>,
 }
 
 /// Which entry of the navigation a page belongs to.

@@ -207,6 +207,9 @@ pub(in crate::web) async fn programme(
         }
         @if !view.audit_notes.is_empty() {
             h2 { (lang.t("Catatan Inspektorat", "Inspectorate notes")) }
+            @if view.audit_notes_total > view.audit_notes.len() {
+                p.muted { (view.audit_notes.len()) " " (lang.t("terbaru dari", "newest of")) " " (view.audit_notes_total) " " (lang.t("catatan", "notes")) }
+            }
             @for n in &view.audit_notes {
                 div.card {
                     p { strong { (n.finding) } }
@@ -220,7 +223,12 @@ pub(in crate::web) async fn programme(
         }
         h2 { (lang.t("Entri yang menyentuh program ini", "Entries that touched this programme")) }
         p { a href=(format!("/program/{id}/feed.atom")) { (lang.t("Umpan Atom program ini", "Atom feed of this programme")) } }
-        p { @for i in &p.entries { (entry_link(lang, *i)) " " } }
+        p { @for i in view.entries.iter().rev() { (entry_link(lang, *i)) " " } }
+        @if view.entries_total > view.entries.len() {
+            p { a href=(lang.link(&format!("/ledger?program={id}"))) {
+                (lang.t("Semua", "All")) " " (view.entries_total) " " (lang.t("entri program ini", "entries of this programme")) " →"
+            } }
+        }
     };
     let (title, path) = (p.spec.title.as_str(), format!("/program/{id}"));
     Ok(layout(lang, title, Some(Nav::Programmes), &path, body))
