@@ -252,27 +252,79 @@ async fn history(notes: usize) {
             t.await.expect("client");
         }
         let rate = block.len() as f64 / started.elapsed().as_secs_f64();
-        let fetch = |path: &'static str| {
-            let (client, base) = (client.clone(), base.clone());
-            async move {
-                let t = Instant::now();
-                let body = client
-                    .get(format!("{base}{path}"))
-                    .send()
-                    .await
-                    .expect("get")
-                    .bytes()
-                    .await
-                    .expect("body");
-                (t.elapsed().as_secs_f64() * 1e3, body.len() as f64 / 1e6)
-            }
-        };
-        let (api_ms, api_mb) = fetch("/api/v1/programmes/satu-data").await;
-        let (page_ms, page_mb) = fetch("/program/satu-data").await;
+        let (api_ms, api_mb, _) = fetch(&client, &base, "/api/v1/programmes/satu-data").await;
+        let (page_ms, page_mb, _) = fetch(&client, &base, "/program/satu-data").await;
         println!(
             "{done} | {rate:.0} | {api_ms:.0} ms, {api_mb:.2} MB | {page_ms:.0} ms, {page_mb:.2} MB"
         );
     }
+    let last = demo::story(ORIGIN).len() + notes - 1;
+    println!("\nthen every page and API answer, 5 times each:");
+    println!("path | status | median ms | slowest ms | MB");
+    for path in [
+        "/".to_owned(),
+        "/program".into(),
+        "/program/satu-data".into(),
+        "/kesinambungan".into(),
+        "/ledger".into(),
+        "/ledger?program=satu-data".into(),
+        format!("/ledger/{last}"),
+        "/verifikasi".into(),
+        "/meja".into(),
+        "/feed.atom".into(),
+        "/program/satu-data/feed.atom".into(),
+        "/data/programmes.csv".into(),
+        "/data/milestones.json".into(),
+        "/checkpoint".into(),
+        "/api/v1/log".into(),
+        format!("/api/v1/entries?start={}", last - 49),
+        format!("/api/v1/entries/{last}"),
+        format!("/api/v1/entries/{last}/proof"),
+        "/api/v1/charter".into(),
+        "/api/v1/programmes".into(),
+        "/api/v1/programmes/satu-data".into(),
+        "/api/v1/programmes/satu-data/entries".into(),
+        "/api/v1/programmes/satu-data/audit-notes".into(),
+        "/api/v1/commitments/portal-satu-data".into(),
+        "/api/v1/commitments/portal-satu-data/audit-notes".into(),
+        "/api/v1/offices".into(),
+        "/api/v1/offices/inspektorat".into(),
+        "/api/v1/continuity".into(),
+        "/api/v1/drafts?status=pending".into(),
+        "/api/v1/statement-types".into(),
+        "/api/v1/state".into(),
+        "/metrics".into(),
+    ] {
+        let mut times = Vec::new();
+        let (mut mb, mut status) = (0.0, 0);
+        for _ in 0..5 {
+            let (ms, size, code) = fetch(&client, &base, &path).await;
+            times.push(ms);
+            (mb, status) = (size, code);
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "{path} | {status} | {:.1} | {:.1} | {mb:.3}",
+            times[2], times[4]
+        );
+    }
+}
+
+/// One GET: milliseconds, megabytes, status.
+async fn fetch(client: &reqwest::Client, base: &str, path: &str) -> (f64, f64, u16) {
+    let t = Instant::now();
+    let response = client
+        .get(format!("{base}{path}"))
+        .send()
+        .await
+        .expect("get");
+    let status = response.status().as_u16();
+    let body = response.bytes().await.expect("body");
+    (
+        t.elapsed().as_secs_f64() * 1e3,
+        body.len() as f64 / 1e6,
+        status,
+    )
 }
 
 fn main() {
