@@ -17,6 +17,8 @@
 //! tenth and the time and size of the programme's API answer and page are
 //! printed.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -109,6 +111,7 @@ async fn run(name: &str, url: &str, entries: usize, clients: usize, crypto: f64)
     let next = Arc::new(AtomicUsize::new(0));
     let client = prasasti::ledger::http::client().expect("client");
     let started = Instant::now();
+    let cpu_before = common::cpu_time();
     let mut tasks = Vec::new();
     for _ in 0..clients {
         let (bodies, next, client, base) =
@@ -140,13 +143,15 @@ async fn run(name: &str, url: &str, entries: usize, clients: usize, crypto: f64)
         latencies.extend(t.await.expect("client"));
     }
     let elapsed = started.elapsed();
+    let cpu = common::cpu_time() - cpu_before;
     latencies.sort();
     let rate = entries as f64 / elapsed.as_secs_f64();
     println!(
-        "{name}: {entries} signed entries via HTTP, {clients} clients: {rate:.0} entries/s ({:.2} × one core's verify_strict); submit-to-checkpoint p50 {:.1} ms, p99 {:.1} ms",
+        "{name}: {entries} signed entries via HTTP, {clients} clients: {rate:.0} entries/s ({:.2} × one core's verify_strict); submit-to-checkpoint p50 {:.1} ms, p99 {:.1} ms; CPU {:.0} µs an entry (server and clients)",
         rate / crypto,
         percentile(&latencies, 0.50).as_secs_f64() * 1e3,
         percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+        cpu.as_secs_f64() * 1e6 / entries as f64,
     );
 
     for (what, source) in [
@@ -162,15 +167,18 @@ async fn run(name: &str, url: &str, entries: usize, clients: usize, crypto: f64)
             policy: None,
             progress: Default::default(),
         };
+        let cpu_before = common::cpu_time();
         let audit = audit::audit(&source, &options).await.expect("verify");
+        let cpu = common::cpu_time() - cpu_before;
         assert!(audit.is_clean(), "the load ledger verifies");
         let report = audit.log;
         let rate = report.entries as f64 / report.elapsed.as_secs_f64();
         println!(
-            "{name}: full verify with governance replay from {what}: {} entries in {:.2} s, {rate:.0} entries/s ({:.2} × one core's verify_strict)",
+            "{name}: full verify with governance replay from {what}: {} entries in {:.2} s, {rate:.0} entries/s ({:.2} × one core's verify_strict); CPU {:.0} µs an entry",
             report.entries,
             report.elapsed.as_secs_f64(),
-            rate / crypto
+            rate / crypto,
+            cpu.as_secs_f64() * 1e6 / report.entries as f64,
         );
     }
 }

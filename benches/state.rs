@@ -8,6 +8,9 @@
 //!     cargo bench --bench state
 //!     PRASASTI_STATE_ENTRIES=50000 cargo bench --bench state
 
+mod common;
+
+use common::cpu_time;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -22,22 +25,6 @@ use serde_json::json;
 
 const ORIGIN: &str = "state.prasasti.example/ledger";
 const CLIENTS: u64 = 32;
-
-/// CPU time this process has used so far.
-fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
-    // The command name may hold spaces; fields resume after its ')'.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest)
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks: u64 =
-        fields[11].parse::<u64>().unwrap_or(0) + fields[12].parse::<u64>().unwrap_or(0);
-    // The kernel's USER_HZ is 100 on Linux.
-    Duration::from_millis(ticks * 10)
-}
 
 /// Polls `/healthz` until stopped; returns the slowest answer.
 fn watch_health(base: String, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<Duration> {

@@ -189,6 +189,8 @@ const APPEND_LOCK: i64 = 0x7072_6173_6173_7469;
 const MIGRATE_LOCK: i64 = APPEND_LOCK + 1;
 /// Most rows in one INSERT, well under both backends' bind-parameter limits.
 const INSERT_CHUNK: usize = 1000;
+/// How long a SQLite connection waits for another writer before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn hash_from(bytes: &[u8], what: &str) -> Result<Hash, StoreError> {
     Hash::from_slice(bytes)
@@ -324,7 +326,7 @@ impl Store {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Full)
                     .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(30))
+                    .busy_timeout(SQLITE_BUSY_TIMEOUT)
             });
         }
         let db = Database::connect(options).await?;
