@@ -226,7 +226,7 @@ async fn history(notes: usize) {
     let client = prasasti::ledger::http::client().expect("client");
     println!("history: {notes} audit notes about one commitment, 64 clients, SQLite");
     println!(
-        "notes so far | notes/s in this tenth | GET /api/v1/programmes/satu-data | GET /program/satu-data"
+        "notes so far | notes/s in this tenth | CPU µs a note (server and clients) | GET /api/v1/programmes/satu-data | GET /program/satu-data"
     );
     let tenth = (notes / 10).max(1);
     let mut done = 0;
@@ -235,6 +235,7 @@ async fn history(notes: usize) {
         let block = Arc::new(block.to_vec());
         let next = Arc::new(AtomicUsize::new(0));
         let started = Instant::now();
+        let cpu_before = common::cpu_time();
         let mut tasks = Vec::new();
         for _ in 0..64 {
             let (block, next, client, base) =
@@ -260,10 +261,11 @@ async fn history(notes: usize) {
             t.await.expect("client");
         }
         let rate = block.len() as f64 / started.elapsed().as_secs_f64();
+        let cpu = (common::cpu_time() - cpu_before).as_secs_f64() * 1e6 / block.len() as f64;
         let (api_ms, api_mb, _) = fetch(&client, &base, "/api/v1/programmes/satu-data").await;
         let (page_ms, page_mb, _) = fetch(&client, &base, "/program/satu-data").await;
         println!(
-            "{done} | {rate:.0} | {api_ms:.0} ms, {api_mb:.2} MB | {page_ms:.0} ms, {page_mb:.2} MB"
+            "{done} | {rate:.0} | {cpu:.0} | {api_ms:.0} ms, {api_mb:.2} MB | {page_ms:.0} ms, {page_mb:.2} MB"
         );
     }
     let last = demo::story(ORIGIN).len() + notes - 1;
