@@ -49,6 +49,11 @@ async fn every_page_renders_in_both_languages() {
             ),
             ("/meja", "Kunci di perangkat ini", "Keys on this device"),
             (
+                "/ledger?program=satu-data",
+                "Entri program: Satu Data",
+                "Entries of the programme: Satu Data",
+            ),
+            (
                 "/verifikasi",
                 "Verifikasi di peramban Anda",
                 "Verify in your browser",
@@ -92,7 +97,30 @@ async fn every_page_renders_in_both_languages() {
         let (_, entry) = page(&app, "/ledger/7").await;
         assert!(entry.contains("c2sp.org/tlog-proof@v1"));
         assert!(entry.contains("/verifikasi?entry=7"));
-        for missing in ["/program/nothing", "/ledger/100000", "/ledger/x"] {
+        // The programme's ledger lists the entries that concerned it, and no other.
+        let (_, listed) = app
+            .get_json("/api/v1/programmes/satu-data/entries?per_page=200")
+            .await;
+        let listed: Vec<u64> = listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i.as_u64().unwrap())
+            .collect();
+        let (_, ledger) = page(&app, "/ledger?program=satu-data").await;
+        for i in 0..app.ledger.latest_checkpoint().await.unwrap().tree_size {
+            assert_eq!(
+                ledger.contains(&format!("href=\"/ledger/{i}\"")),
+                listed.contains(&i),
+                "entry {i}"
+            );
+        }
+        for missing in [
+            "/program/nothing",
+            "/ledger/100000",
+            "/ledger/x",
+            "/ledger?program=nothing",
+        ] {
             let (status, body) = page(&app, missing).await;
             assert_eq!(status, 404, "{missing}");
             assert!(body.contains("<html"), "{missing}");

@@ -55,15 +55,10 @@ pub(in crate::web) async fn ledger(
             (lang.t("Buku besar", "Ledger").to_owned(), rows, older)
         }
         Some(id) => {
-            let programme = state.programmes.get(id).ok_or_else(|| {
-                not_found(
-                    lang,
-                    format!(
-                        "{} {id}",
-                        lang.t("Tidak ada program", "There is no programme")
-                    ),
-                )
-            })?;
+            let programme = state
+                .programmes
+                .get(id)
+                .ok_or_else(|| no_programme(lang, id))?;
             let page = state
                 .histories
                 .programme_entries_before(id, end, LEDGER_PAGE as usize);

@@ -162,6 +162,17 @@ fn not_found(lang: Lang, what: String) -> PageError {
     PageError(StatusCode::NOT_FOUND, lang, what)
 }
 
+/// The page for a programme id the ledger does not know.
+fn no_programme(lang: Lang, id: &str) -> PageError {
+    not_found(
+        lang,
+        format!(
+            "{} {id}",
+            lang.t("Tidak ada program", "There is no programme")
+        ),
+    )
+}
+
 fn layout(lang: Lang, title: &str, nav: Option<Nav>, path: &str, body: Markup) -> Html<String> {
     let item = |n: Nav, href: &str, label: &str| {
         html! {

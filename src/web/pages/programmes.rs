@@ -180,15 +180,9 @@ pub(in crate::web) async fn programme(
     lang: Lang,
 ) -> Page {
     let state = &folded.state;
-    let view = state.programme_view(&id, Utc::now()).ok_or_else(|| {
-        not_found(
-            lang,
-            format!(
-                "{} {id}",
-                lang.t("Tidak ada program", "There is no programme")
-            ),
-        )
-    })?;
+    let view = state
+        .programme_view(&id, Utc::now())
+        .ok_or_else(|| no_programme(lang, &id))?;
     let p = &view.programme;
     let body = html! {
         h1 { (p.spec.title) " " (badge(programme_badge(lang, view.status))) }
