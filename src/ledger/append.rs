@@ -29,6 +29,14 @@ pub(super) struct Submission {
     pub(super) digest: Hash,
 }
 
+/// The tree's right edge after the last batch this process committed,
+/// with the leaf that batch ended on.
+#[derive(Clone)]
+pub(super) struct Edge {
+    last_leaf: Hash,
+    range: CompactRange,
+}
+
 pub(super) struct Job {
     pub(super) submission: Submission,
     pub(super) reply: oneshot::Sender<Result<Appended, LedgerError>>,
@@ -134,7 +142,19 @@ impl Inner {
         let last = head.as_ref().and_then(|h| parse_time(&h.last_recorded_at));
         let recorded_at = RecordedAt::new(last.map_or(now, |l| l.max(now)));
 
-        let mut range = compact_range(&tx, size).await?;
+        // The edge kept from this process's last batch serves when the head
+        // read under the lock is where that batch ended: same size, same
+        // last leaf (which covers every entry before it through `prev`).
+        let kept = self
+            .edge
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+            .filter(|e| e.range.size() == size && e.last_leaf == prev);
+        let mut range = match kept {
+            Some(edge) => edge.range,
+            None => compact_range(&tx, size).await?,
+        };
         let mut fold = match &self.rules {
             Some(rules) => Some(rules.begin(&tx, size).await?),
             None => None,
@@ -210,6 +230,13 @@ impl Inner {
             }
             tx.insert(&entries, &nodes, &checkpoint).await?;
             tx.commit().await?;
+            *self
+                .edge
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Edge {
+                last_leaf: prev,
+                range: range.clone(),
+            });
             if let Some(fold) = fold {
                 fold.install();
             }

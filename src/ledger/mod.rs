@@ -122,6 +122,10 @@ struct Inner {
     rules: Option<Arc<dyn Rules>>,
     witnessing: Option<Arc<Witnessing>>,
     checker: signatures::EnvelopeChecker,
+    /// The right edge of the tree as this process last committed it, so a
+    /// batch need not read it again when the head shows nobody else
+    /// appended since.
+    edge: std::sync::Mutex<Option<append::Edge>>,
 }
 
 /// How a ledger is opened beyond its database and key.
@@ -192,6 +196,7 @@ impl Ledger {
             rules: options.rules,
             witnessing: options.witnesses.map(Arc::new),
             checker,
+            edge: std::sync::Mutex::new(None),
         });
         inner.ensure_checkpoint().await?;
         let (jobs, rx) = mpsc::channel(4 * MAX_BATCH);
