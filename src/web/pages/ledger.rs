@@ -95,7 +95,7 @@ pub(in crate::web) async fn ledger(
         }
         table {
             thead { tr {
-                th { "#" } th { (lang.t("Pernyataan", "Statement")) } th { (lang.t("Penanda tangan", "Signers")) }
+                th.num { "#" } th { (lang.t("Pernyataan", "Statement")) } th { (lang.t("Penanda tangan", "Signers")) }
                 th.wide { (lang.t("Dicatat", "Recorded")) } th.wide { (lang.t("Hash daun", "Leaf hash")) }
                 th.wide { (lang.t("Hash sebelumnya", "Prev")) }
             } }
@@ -103,7 +103,7 @@ pub(in crate::web) async fn ledger(
                 @for e in rows.iter().rev() {
                     @let entry = Entry::parse(&e.body).ok();
                     tr {
-                        td { (entry_link(lang, e.index)) }
+                        td.num { (entry_link(lang, e.index)) }
                         td { (entry.as_ref().map(|x| entry_words(state, lang, x)).unwrap_or_default()) " " small.muted { (entry.as_ref().map(statement_type).unwrap_or_default()) } }
                         td { @if let Some(entry) = &entry {
                             (entry.envelope.signatures.iter().map(|s| key_holder(state, &s.keyid)).collect::<Vec<_>>().join(", "))

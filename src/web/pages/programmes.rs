@@ -218,9 +218,9 @@ pub(in crate::web) async fn programme(
         h2 { (lang.t("Entri yang menyentuh program ini", "Entries that touched this programme")) }
         p { a href=(format!("/program/{id}/feed.atom")) { (lang.t("Umpan Atom program ini", "Atom feed of this programme")) } }
         p { @for i in view.entries.iter().rev() { (entry_link(lang, *i)) " " } }
-        @if view.entries_total > view.entries.len() {
+        @if view.entries_total > 0 {
             p { a href=(lang.link(&format!("/ledger?program={id}"))) {
-                (lang.t("Semua", "All")) " " (view.entries_total) " " (lang.t("entri program ini", "entries of this programme")) " →"
+                (lang.t("Semua", "All")) " " (view.entries_total) " " (lang.t("entri program ini, dengan isinya", "entries of this programme, with what they say")) " →"
             } }
         }
     };
