@@ -191,6 +191,12 @@ const MIGRATE_LOCK: i64 = APPEND_LOCK + 1;
 const INSERT_CHUNK: usize = 1000;
 /// How long a SQLite connection waits for another writer before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// SQLite's page cache a connection may fill, in KiB (as `cache_size`
+/// takes it: negative). The default 2 MiB stops holding the indexes an
+/// append looks up (statement ids, projection rows) after some 50,000
+/// entries, and appending then costs more as the log grows (README,
+/// "Measured"). It fills only with pages read.
+const SQLITE_CACHE_KIB: &str = "-65536";
 
 fn hash_from(bytes: &[u8], what: &str) -> Result<Hash, StoreError> {
     Hash::from_slice(bytes)
@@ -327,6 +333,7 @@ impl Store {
                     .synchronous(SqliteSynchronous::Full)
                     .foreign_keys(true)
                     .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                    .pragma("cache_size", SQLITE_CACHE_KIB)
             });
         }
         let db = Database::connect(options).await?;
