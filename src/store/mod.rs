@@ -323,6 +323,10 @@ impl Store {
             .max_connections(16)
             .min_connections(1);
         if backend == Backend::Sqlite {
+            // A SQLite connection is a file in this process: nothing can
+            // break it between uses, so taking one from the pool needs no
+            // ping (a round trip to its thread, before every transaction).
+            options.test_before_acquire(false);
             // Every pooled connection gets the same pragmas: sqlx applies
             // these options to each connection it opens.
             SqliteConnectOptions::from_str(url)
