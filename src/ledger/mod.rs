@@ -222,8 +222,8 @@ impl Ledger {
             .map_err(|e| LedgerError::AppendFailed(e.to_string()))
     }
 
-    /// Checks a posted envelope for this ledger, its signatures in a batch
-    /// with those of other requests arriving at the same time.
+    /// Checks a posted envelope for this ledger, together with those of
+    /// other requests arriving at the same time (on every core).
     pub async fn check_envelope(
         &self,
         envelope: Envelope,

@@ -238,9 +238,8 @@ impl VerifiedEnvelope {
         VerifiedEnvelope::check_with(envelope, origin, false)
     }
 
-    /// Checks many envelopes, their signatures in batches
-    /// ([`super::signatures`]): each result is what [`check`](Self::check)
-    /// gives for that envelope, at a fraction of the cost.
+    /// Checks many envelopes together ([`super::signatures`]): each result
+    /// is what [`check`](Self::check) gives for that envelope.
     pub fn check_all(
         envelopes: Vec<Envelope>,
         origin: &str,

@@ -425,7 +425,7 @@ fn check_root(
 }
 
 /// Everything about some entries that does not depend on their
-/// neighbours; their signatures are checked in one batch.
+/// neighbours, their signatures included.
 fn check_entries(
     bodies: &[Vec<u8>],
     origin: &str,
