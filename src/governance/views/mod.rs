@@ -399,32 +399,37 @@ impl State {
             .collect()
     }
 
-    /// A page of the audit notes about programme `id` or anything in it,
-    /// newest first; `None` if there is no such programme.
-    pub fn programme_notes(&self, id: &str, paging: Paging) -> Option<AuditNotePage> {
-        self.programmes.get(id)?;
+    fn note_page(
+        &self,
+        paging: Paging,
+        list: impl FnOnce(usize, usize) -> crate::governance::histories::Window,
+    ) -> AuditNotePage {
         let (page, per_page) = paging.bounds();
-        let window = self.histories.programme_notes(id, paging.skip(), per_page);
-        Some(AuditNotePage {
+        let window = list(paging.skip(), per_page);
+        AuditNotePage {
             total: window.total,
             page,
             per_page,
             items: self.notes(window),
-        })
+        }
+    }
+
+    /// A page of the audit notes about programme `id` or anything in it,
+    /// newest first; `None` if there is no such programme.
+    pub fn programme_notes(&self, id: &str, paging: Paging) -> Option<AuditNotePage> {
+        self.programmes.get(id)?;
+        Some(self.note_page(paging, |skip, take| {
+            self.histories.programme_notes(id, skip, take)
+        }))
     }
 
     /// A page of the audit notes about commitment `id` or its milestones,
     /// newest first; `None` if there is no such commitment.
     pub fn commitment_notes(&self, id: &str, paging: Paging) -> Option<AuditNotePage> {
         self.commitments.get(id)?;
-        let (page, per_page) = paging.bounds();
-        let window = self.histories.commitment_notes(id, paging.skip(), per_page);
-        Some(AuditNotePage {
-            total: window.total,
-            page,
-            per_page,
-            items: self.notes(window),
-        })
+        Some(self.note_page(paging, |skip, take| {
+            self.histories.commitment_notes(id, skip, take)
+        }))
     }
 
     /// A page of the entries that concerned programme `id` or anything in
