@@ -379,18 +379,14 @@ pub(super) async fn programme_feed(
     let Some(programme) = folded.state.programmes.get(&id) else {
         return (StatusCode::NOT_FOUND, "no such programme\n").into_response();
     };
-    let mut rows = Vec::new();
     let latest = folded
         .state
         .histories
         .programme_entries(&id, 0, FEED_LENGTH as usize);
-    for index in latest.indexes.iter().rev() {
-        match ledger.store().entry(*index).await {
-            Ok(Some(row)) => rows.push(row),
-            Ok(None) => {}
-            Err(e) => return failed(e),
-        }
-    }
+    let rows = match ledger.store().entries_at(&latest.indexes).await {
+        Ok(rows) => rows,
+        Err(e) => return failed(e),
+    };
     let title = format!("prasasti: {}", programme.spec.title);
     atom(
         &folded.state,
