@@ -22,6 +22,7 @@
 pub mod apply;
 pub mod audit;
 pub mod demo;
+pub mod digests;
 pub mod histories;
 pub mod model;
 pub mod state;
@@ -89,6 +90,14 @@ impl StateFold {
             })
             .collect()
     }
+
+    /// Records the digests of `objects` (this fold's changed objects, as
+    /// just serialised for the projection) for the state hash.
+    fn record_digests(&mut self, objects: &[ProjectedObject]) {
+        for o in objects {
+            (self.folded.state.digests).record(&o.kind, &o.id, o.body.as_bytes());
+        }
+    }
 }
 
 impl Default for StateFold {
@@ -151,6 +160,7 @@ impl BatchFold for StateFold {
         Box::pin(async move {
             let objects = self.changed_objects();
             tx.write_projection(self.folded.size, &objects).await?;
+            self.record_digests(&objects);
             Ok(())
         })
     }
@@ -329,14 +339,16 @@ impl Governance {
         let projection = governance.store.projection().await?;
         let head = governance.store.head().await?.map_or(0, |h| h.size);
         let checked_size = projection.tree_size.unwrap_or(0).min(head);
-        let replayed = governance
+        let mut replayed = governance
             .fold_up_to(StateFold::new(), checked_size, true)
             .await?;
+        let objects = replayed.changed_objects();
+        replayed.record_digests(&objects);
         if let Some(size) = projection.tree_size {
             let problem = if size > head {
                 Some(format!("it covers {size} entries but the log has {head}"))
             } else {
-                projection_difference(&replayed.changed_objects(), &projection)
+                projection_difference(&objects, &projection)
             };
             if let Some(problem) = problem {
                 if !rebuild {
@@ -349,7 +361,9 @@ impl Governance {
             governance.rewrite_projection(&replayed).await?;
         }
         let fold = governance.fold_up_to(replayed, head, true).await?;
-        governance.shared.install(fold.into_folded());
+        let mut folded = fold.into_folded();
+        folded.state.settle_digests();
+        governance.shared.install(folded);
         Ok(governance)
     }
 

@@ -8,10 +8,11 @@
 use imbl::OrdMap;
 use serde::{Deserialize, Serialize};
 
+use super::digests::{self, Digests};
 use super::histories::Histories;
 use super::model::*;
 use crate::ledger::statement::canonical_json;
-use crate::tlog::hash::{Hash, sha256};
+use crate::tlog::hash::Hash;
 
 /// Who signed, and as what: one key's standing at an entry's time.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -467,6 +468,10 @@ pub struct State {
     /// outside the state's JSON and hash.
     #[serde(skip)]
     pub histories: Histories,
+    /// The digests of objects' canonical JSON, for the state hash: a cache,
+    /// outside the state's JSON and equality.
+    #[serde(skip)]
+    pub digests: Digests,
 }
 
 /// The collections of the state, as the projection names them.
@@ -484,9 +489,37 @@ pub const KINDS: [&str; 10] = [
 ];
 
 impl State {
-    /// SHA-256 of the state's canonical JSON.
+    /// The state hash (docs/GOVERNANCE.md §8): SHA-256 of one line per
+    /// object, `<kind> <id> <hex SHA-256 of its canonical JSON>`. Objects
+    /// whose digest is recorded and not stale are not serialised again.
     pub fn hash(&self) -> Hash {
-        sha256(&canonical_json(self))
+        let hash = digests::state_hash(self, false);
+        debug_assert_eq!(
+            hash,
+            digests::state_hash(self, true),
+            "a recorded object digest is out of date"
+        );
+        hash
+    }
+
+    /// Records the digest of every object changed since its digest was last
+    /// recorded, so that the next [`hash`](Self::hash) serialises none.
+    pub fn settle_digests(&mut self) {
+        let stale: Vec<(&'static str, String)> = KINDS
+            .iter()
+            .flat_map(|kind| {
+                self.digests
+                    .stale_ids(kind)
+                    .into_iter()
+                    .map(move |id| (*kind, id))
+            })
+            .collect();
+        for (kind, id) in stale {
+            match self.object_json(kind, &id) {
+                Some(json) => self.digests.record(kind, &id, json.as_bytes()),
+                None => self.digests.forget(kind, &id),
+            }
+        }
     }
 
     /// The JSON of one object, for the projection; `None` if it is absent.

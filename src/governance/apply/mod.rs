@@ -115,7 +115,11 @@ impl State {
         entry: &Entry,
         envelope: &VerifiedEnvelope,
     ) -> Result<Touched, Refusal> {
-        self.judge(entry, envelope, None)
+        let touched = self.judge(entry, envelope, None)?;
+        for (kind, id) in &touched {
+            self.digests.changed(kind, id);
+        }
+        Ok(touched)
     }
 
     /// How the rules judge an entry, with what it lacks when only

@@ -310,3 +310,85 @@ fn a_long_audit_season_keeps_views_small_and_pages_every_note() {
             .is_none()
     );
 }
+
+/// The state hash as docs/GOVERNANCE.md §8 defines it, computed from the
+/// state's documented JSON rather than from its objects' digests.
+fn state_hash_by_the_book(state: &State) -> Hash {
+    use crate::governance::state::KINDS;
+    use crate::ledger::statement::canonical_json;
+    use crate::tlog::hash::sha256;
+    let json = serde_json::to_value(state).expect("json");
+    let collections = [
+        "charter",
+        "offices",
+        "mandates",
+        "keys",
+        "documents",
+        "programmes",
+        "commitments",
+        "milestones",
+        "handovers",
+        "audit_notes",
+    ];
+    let mut lines = String::new();
+    for (kind, collection) in KINDS.iter().zip(collections) {
+        let objects: Vec<(String, &Value)> = match &json[collection] {
+            Value::Null => Vec::new(),
+            Value::Object(map) if *kind != "charter" => {
+                map.iter().map(|(id, o)| (id.clone(), o)).collect()
+            }
+            charter => vec![(String::new(), charter)],
+        };
+        for (id, object) in objects {
+            let digest = sha256(&canonical_json(object)).to_hex();
+            lines.push_str(&format!("{kind} {id} {digest}\n"));
+        }
+    }
+    sha256(lines.as_bytes())
+}
+
+#[test]
+fn the_state_hash_is_one_line_per_object_as_documented() {
+    let (state, _) = story();
+    assert!(state.digests.stale() > 0, "a replay records no digest");
+    assert_eq!(state.hash(), state_hash_by_the_book(&state));
+    let mut settled = state.clone();
+    settled.settle_digests();
+    assert_eq!(settled.digests.stale(), 0);
+    assert_eq!(settled.hash(), state_hash_by_the_book(&state));
+}
+
+#[test]
+fn recorded_digests_stand_in_for_objects_until_an_entry_changes_them() {
+    use crate::governance::digests::state_hash;
+    let (mut state, index) = story();
+    state.settle_digests();
+    // A recorded digest is used as it is: one made wrong on purpose shows
+    // in the hash, and the from-scratch hash ignores it.
+    let mut wrong = state.clone();
+    wrong
+        .digests
+        .record("commitment", "portal-satu-data", b"not the object");
+    assert_ne!(state_hash(&wrong, false), state_hash(&wrong, true));
+    assert_eq!(state_hash(&wrong, true), state.hash());
+
+    // An entry marks what it changed as stale, and the hash serialises it
+    // again; the untouched objects keep their digests.
+    let note = step(
+        "audit.note",
+        "audit:stale",
+        json!({"subject": {"kind": "commitment", "id": "portal-satu-data"}, "finding": "Temuan", "severity": "low"}),
+        &["siti"],
+    );
+    apply(&mut wrong, index, &note).expect("accepted");
+    apply(&mut state, index, &note).expect("accepted");
+    assert_eq!(state.digests.stale(), 1, "one new audit note");
+    assert_eq!(state.hash(), state_hash_by_the_book(&state));
+    assert_ne!(
+        state_hash(&wrong, false),
+        state.hash(),
+        "untouched: still the wrong digest"
+    );
+    state.settle_digests();
+    assert_eq!(state.hash(), state_hash_by_the_book(&state));
+}
