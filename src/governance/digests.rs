@@ -73,16 +73,56 @@ impl Digests {
     }
 }
 
-/// Feeds the state-hash lines of one collection to `out`, `objects` and
-/// the recorded digests walked side by side (both are in id order).
+/// The state-hash lines, fed to SHA-256 a block at a time.
+struct Lines {
+    hash: Sha256,
+    block: Vec<u8>,
+}
+
+const LINES_BLOCK: usize = 1 << 16;
+
+impl Lines {
+    fn line(&mut self, kind: &str, id: &str, digest: &Hash) {
+        let mut hex = [0u8; 64];
+        // 64 bytes are exactly what 32 bytes take in hex.
+        let _ = hex::encode_to_slice(digest.as_bytes(), &mut hex);
+        self.block.extend_from_slice(kind.as_bytes());
+        self.block.push(b' ');
+        self.block.extend_from_slice(id.as_bytes());
+        self.block.push(b' ');
+        self.block.extend_from_slice(&hex);
+        self.block.push(b'\n');
+        if self.block.len() >= LINES_BLOCK {
+            self.hash.update(&self.block);
+            self.block.clear();
+        }
+    }
+
+    fn finish(mut self) -> Hash {
+        self.hash.update(&self.block);
+        Hash(self.hash.finalize().into())
+    }
+}
+
+/// Writes the state-hash lines of one collection, `objects` and the
+/// recorded digests walked side by side (both are in id order).
 fn walk<T: Serialize>(
     k: usize,
     objects: &OrdMap<String, T>,
     digests: &Digests,
     from_scratch: bool,
-    out: &mut Sha256,
+    out: &mut Lines,
 ) {
     let stale = &digests.stale[k];
+    // Every object is either recorded or stale (an entry that makes one
+    // marks it), so with nothing stale and as many digests as objects the
+    // digests alone are the lines: no need to walk the objects themselves.
+    if !from_scratch && stale.is_empty() && digests.known[k].len() == objects.len() {
+        for (id, digest) in &digests.known[k] {
+            out.line(KINDS[k], id, digest);
+        }
+        return;
+    }
     let mut known = digests.known[k].iter().peekable();
     for (id, object) in objects {
         while known.next_if(|(known_id, _)| *known_id < id).is_some() {}
@@ -91,26 +131,20 @@ fn walk<T: Serialize>(
             _ => None,
         };
         let digest = match recorded {
-            Some(digest) if !from_scratch && !stale.contains(id) => digest,
+            Some(digest) if !from_scratch && (stale.is_empty() || !stale.contains(id)) => digest,
             _ => sha256(&canonical_json(object)),
         };
-        line(out, KINDS[k], id, &digest);
+        out.line(KINDS[k], id, &digest);
     }
-}
-
-fn line(out: &mut Sha256, kind: &str, id: &str, digest: &Hash) {
-    out.update(kind.as_bytes());
-    out.update(b" ");
-    out.update(id.as_bytes());
-    out.update(b" ");
-    out.update(digest.to_hex().as_bytes());
-    out.update(b"\n");
 }
 
 /// The state hash; `from_scratch` ignores every recorded digest.
 pub(super) fn state_hash(state: &State, from_scratch: bool) -> Hash {
     let d = &state.digests;
-    let mut out = Sha256::new();
+    let mut out = Lines {
+        hash: Sha256::new(),
+        block: Vec::with_capacity(LINES_BLOCK + 256),
+    };
     if let Some(charter) = &state.charter {
         let id = String::new();
         let recorded = d.known[0].get(&id).filter(|_| !d.stale[0].contains(&id));
@@ -118,7 +152,7 @@ pub(super) fn state_hash(state: &State, from_scratch: bool) -> Hash {
             Some(digest) if !from_scratch => *digest,
             _ => sha256(&canonical_json(charter)),
         };
-        line(&mut out, KINDS[0], &id, &digest);
+        out.line(KINDS[0], &id, &digest);
     }
     walk(1, &state.offices, d, from_scratch, &mut out);
     walk(2, &state.mandates, d, from_scratch, &mut out);
@@ -129,5 +163,5 @@ pub(super) fn state_hash(state: &State, from_scratch: bool) -> Hash {
     walk(7, &state.milestones, d, from_scratch, &mut out);
     walk(8, &state.handovers, d, from_scratch, &mut out);
     walk(9, &state.audit_notes, d, from_scratch, &mut out);
-    Hash(out.finalize().into())
+    out.finish()
 }
