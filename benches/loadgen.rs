@@ -51,16 +51,174 @@ fn crypto_rate() -> f64 {
     n as f64 / started.elapsed().as_secs_f64()
 }
 
+/// Posts every body once from `clients` concurrent clients, each expecting
+/// `201`; the latency of each post, sorted.
+async fn post_all(
+    client: &reqwest::Client,
+    url: &str,
+    bodies: Arc<Vec<Vec<u8>>>,
+    clients: usize,
+) -> Vec<Duration> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (bodies, next, client, url) =
+            (bodies.clone(), next.clone(), client.clone(), url.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= bodies.len() {
+                    break;
+                }
+                let t = Instant::now();
+                let response = client
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .body(bodies[i].clone())
+                    .send()
+                    .await
+                    .expect("send");
+                assert_eq!(response.status().as_u16(), 201);
+                response.bytes().await.expect("body");
+                latencies.push(t.elapsed());
+            }
+            latencies
+        }));
+    }
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.expect("client"));
+    }
+    latencies.sort();
+    latencies
+}
+
+/// `entries` sealed `document.register` statements of the registrar
+/// `official`, as posted: the simplest statement the rules accept, checked
+/// in full on each append.
+fn document_bodies(official: &SigningKey, entries: usize) -> Arc<Vec<Vec<u8>>> {
+    Arc::new(
+        (0..entries)
+            .map(|i| {
+                let statement = json!({"type": "document.register", "id": format!("load-{i}"), "ledger": ORIGIN,
+                    "document": {"id": format!("laporan-{i}"), "kind": "Other", "number": format!("LK/{i}/2026"),
+                                 "title": "Laporan kemajuan", "date": "2026-11-01", "sha256": "ab".repeat(32)}});
+                let serde_json::Value::Object(map) = statement else { unreachable!() };
+                serde_json::to_vec(&seal(&map, official)).expect("json")
+            })
+            .collect(),
+    )
+}
+
+/// What the parts of one append cost on their own, in this process: the
+/// HTTP exchange with nothing behind it (a server that answers each post
+/// with its body, the same clients), checking an envelope (parse,
+/// canonical form, `verify_strict`, one core), and appending checked
+/// envelopes through the library with the rules, without HTTP.
+async fn floors(entries: usize, clients: usize) {
+    let official = SigningKey::from_bytes(&[3; 32]);
+    let bodies = document_bodies(&official, entries);
+
+    let echo = axum::Router::new().route(
+        "/",
+        axum::routing::post(|body: axum::body::Bytes| async move {
+            (axum::http::StatusCode::CREATED, body)
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, echo).await });
+    let client = prasasti::ledger::http::client().expect("client");
+    let (started, cpu_before) = (Instant::now(), common::cpu_time());
+    post_all(&client, &url, bodies.clone(), clients).await;
+    let http = (started.elapsed(), common::cpu_time() - cpu_before);
+
+    let (started, cpu_before) = (Instant::now(), common::cpu_time());
+    let envelopes: Vec<VerifiedEnvelope> = bodies
+        .iter()
+        .map(|body| {
+            let envelope = serde_json::from_slice(body).expect("envelope");
+            VerifiedEnvelope::check(envelope, ORIGIN).expect("valid")
+        })
+        .collect();
+    let check = (started.elapsed(), common::cpu_time() - cpu_before);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("floor.db").display());
+    let (ledger, _) = ledger_with_genesis(&url, &official).await;
+    let envelopes = Arc::new(std::sync::Mutex::new(envelopes));
+    let (started, cpu_before) = (Instant::now(), common::cpu_time());
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (ledger, envelopes) = (ledger.clone(), envelopes.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let Some(envelope) = envelopes.lock().expect("envelopes").pop() else {
+                    break;
+                };
+                ledger.submit(envelope).await.expect("appended");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("appender client");
+    }
+    let append = (started.elapsed(), common::cpu_time() - cpu_before);
+
+    let per = |(wall, cpu): (Duration, Duration)| {
+        (
+            entries as f64 / wall.as_secs_f64(),
+            cpu.as_secs_f64() * 1e6 / entries as f64,
+        )
+    };
+    let ((http_rate, http_cpu), (_, check_cpu), (append_rate, append_cpu)) =
+        (per(http), per(check), per(append));
+    println!(
+        "the parts alone, {clients} clients: HTTP exchange with nothing behind it {http_rate:.0}/s, CPU {http_cpu:.0} µs a post (server and clients); checking an envelope {check_cpu:.0} µs (one core); appending checked envelopes through the library with the rules (SQLite, no HTTP) {append_rate:.0}/s, CPU {append_cpu:.0} µs an entry; sum {:.0} µs",
+        http_cpu + check_cpu + append_cpu
+    );
+}
+
+/// A ledger with the governance rules on `url`, its genesis appended with
+/// `official` as its one registrar.
+async fn ledger_with_genesis(
+    url: &str,
+    official: &SigningKey,
+) -> (prasasti::ledger::Ledger, Governance) {
+    let store = Store::connect(url).await.expect("store");
+    let (ledger, governance) = Governance::open_ledger(store, log_signer())
+        .await
+        .expect("ledger");
+    let genesis = json!({"type": "ledger.genesis", "id": "genesis", "ledger": ORIGIN,
+        "government": {"name": "Pemerintah Kabupaten Beban", "region_code": "99.02", "timezone": "Asia/Jakarta"},
+        "registrars": {"keys": [keyid_of(&official.verifying_key())], "threshold": 1}});
+    let serde_json::Value::Object(genesis) = genesis else {
+        unreachable!()
+    };
+    let mut genesis = seal(&genesis, official);
+    ledger.consent_to_genesis(&mut genesis).expect("consent");
+    ledger
+        .submit(VerifiedEnvelope::check(genesis, ORIGIN).expect("genesis"))
+        .await
+        .expect("genesis appended");
+    (ledger, governance)
+}
+
+/// The load ledgers' key.
+fn log_signer() -> NoteSigner {
+    NoteSigner::from_seed(ORIGIN, [7; 32]).expect("key")
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 async fn run(name: &str, url: &str, entries: usize, clients: usize, crypto: f64) {
-    let signer = NoteSigner::from_seed(ORIGIN, [7; 32]).expect("key");
-    let store = Store::connect(url).await.expect("store");
-    let (ledger, governance) = Governance::open_ledger(store, signer.clone())
-        .await
-        .expect("ledger");
+    let official = SigningKey::from_bytes(&[3; 32]);
+    let (ledger, governance) = ledger_with_genesis(url, &official).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -82,69 +240,13 @@ async fn run(name: &str, url: &str, entries: usize, clients: usize, crypto: f64)
         std::future::pending(),
     ));
 
-    // The registrar of this ledger registers documents: the simplest
-    // statement the governance rules accept, checked in full on each append.
-    let official = SigningKey::from_bytes(&[3; 32]);
-    let genesis = json!({"type": "ledger.genesis", "id": "genesis", "ledger": ORIGIN,
-        "government": {"name": "Pemerintah Kabupaten Beban", "region_code": "99.02", "timezone": "Asia/Jakarta"},
-        "registrars": {"keys": [keyid_of(&official.verifying_key())], "threshold": 1}});
-    let serde_json::Value::Object(genesis) = genesis else {
-        unreachable!()
-    };
-    let mut genesis = seal(&genesis, &official);
-    ledger.consent_to_genesis(&mut genesis).expect("consent");
-    ledger
-        .submit(VerifiedEnvelope::check(genesis, ORIGIN).expect("genesis"))
-        .await
-        .expect("genesis appended");
-    let bodies: Arc<Vec<Vec<u8>>> = Arc::new(
-        (0..entries)
-            .map(|i| {
-                let statement = json!({"type": "document.register", "id": format!("load-{i}"), "ledger": ORIGIN,
-                    "document": {"id": format!("laporan-{i}"), "kind": "Other", "number": format!("LK/{i}/2026"),
-                                 "title": "Laporan kemajuan", "date": "2026-11-01", "sha256": "ab".repeat(32)}});
-                let serde_json::Value::Object(map) = statement else { unreachable!() };
-                serde_json::to_vec(&seal(&map, &official)).expect("json")
-            })
-            .collect(),
-    );
-    let next = Arc::new(AtomicUsize::new(0));
+    let bodies = document_bodies(&official, entries);
     let client = prasasti::ledger::http::client().expect("client");
     let started = Instant::now();
     let cpu_before = common::cpu_time();
-    let mut tasks = Vec::new();
-    for _ in 0..clients {
-        let (bodies, next, client, base) =
-            (bodies.clone(), next.clone(), client.clone(), base.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= bodies.len() {
-                    break;
-                }
-                let t = Instant::now();
-                let response = client
-                    .post(format!("{base}/api/v1/entries"))
-                    .header("content-type", "application/json")
-                    .body(bodies[i].clone())
-                    .send()
-                    .await
-                    .expect("send");
-                assert_eq!(response.status().as_u16(), 201);
-                response.bytes().await.expect("body");
-                latencies.push(t.elapsed());
-            }
-            latencies
-        }));
-    }
-    let mut latencies = Vec::new();
-    for t in tasks {
-        latencies.extend(t.await.expect("client"));
-    }
+    let latencies = post_all(&client, &format!("{base}/api/v1/entries"), bodies, clients).await;
     let elapsed = started.elapsed();
     let cpu = common::cpu_time() - cpu_before;
-    latencies.sort();
     let rate = entries as f64 / elapsed.as_secs_f64();
     println!(
         "{name}: {entries} signed entries via HTTP, {clients} clients: {rate:.0} entries/s ({:.2} × one core's verify_strict); submit-to-checkpoint p50 {:.1} ms, p99 {:.1} ms; CPU {:.0} µs an entry (server and clients)",
@@ -162,7 +264,7 @@ async fn run(name: &str, url: &str, entries: usize, clients: usize, crypto: f64)
         ("HTTP tiles", Source::Server { base: base.clone() }),
     ] {
         let options = verify::Options {
-            verifier: signer.verifier(),
+            verifier: log_signer().verifier(),
             state_file: None,
             policy: None,
             progress: Default::default(),
@@ -189,9 +291,9 @@ async fn history(notes: usize) {
     use prasasti::governance::demo;
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}", dir.path().join("history.db").display());
-    let signer = NoteSigner::from_seed(ORIGIN, [7; 32]).expect("key");
+
     let store = Store::connect(&url).await.expect("store");
-    let (ledger, governance) = Governance::open_ledger(store, signer)
+    let (ledger, governance) = Governance::open_ledger(store, log_signer())
         .await
         .expect("ledger");
     demo::write(&ledger, &Default::default())
@@ -233,33 +335,15 @@ async fn history(notes: usize) {
     for block in bodies.chunks(tenth) {
         done += block.len();
         let block = Arc::new(block.to_vec());
-        let next = Arc::new(AtomicUsize::new(0));
         let started = Instant::now();
         let cpu_before = common::cpu_time();
-        let mut tasks = Vec::new();
-        for _ in 0..64 {
-            let (block, next, client, base) =
-                (block.clone(), next.clone(), client.clone(), base.clone());
-            tasks.push(tokio::spawn(async move {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= block.len() {
-                        break;
-                    }
-                    let response = client
-                        .post(format!("{base}/api/v1/entries"))
-                        .header("content-type", "application/json")
-                        .body(block[i].clone())
-                        .send()
-                        .await
-                        .expect("send");
-                    assert_eq!(response.status().as_u16(), 201);
-                }
-            }));
-        }
-        for t in tasks {
-            t.await.expect("client");
-        }
+        post_all(
+            &client,
+            &format!("{base}/api/v1/entries"),
+            block.clone(),
+            64,
+        )
+        .await;
         let rate = block.len() as f64 / started.elapsed().as_secs_f64();
         let cpu = (common::cpu_time() - cpu_before).as_secs_f64() * 1e6 / block.len() as f64;
         let (api_ms, api_mb, _) = fetch(&client, &base, "/api/v1/programmes/satu-data").await;
@@ -372,6 +456,7 @@ fn main() {
             let dir = tempfile::tempdir().expect("tempdir");
             let url = format!("sqlite://{}", dir.path().join("load.db").display());
             run("SQLite", &url, entries, n, crypto).await;
+            floors(entries, n).await;
         }
         if let Ok(admin) = std::env::var("PRASASTI_TEST_POSTGRES_URL") {
             use sea_orm::ConnectionTrait;
