@@ -39,6 +39,33 @@ fn envelopes(c: &mut Criterion) {
         b.iter(|| seal(black_box(&statement(1)), &key))
     });
     group.finish();
+
+    // The statements of the demonstration ledger, each written canonically:
+    // the one-pass writer against the general RFC 8785 canonicaliser.
+    let story: Vec<_> = prasasti::governance::demo::story(ORIGIN)
+        .into_iter()
+        .map(|step| step.statement)
+        .collect();
+    let mut group = c.benchmark_group("canonical JSON");
+    group.throughput(Throughput::Elements(story.len() as u64));
+    group.bench_function("the demonstration's statements, one pass", |b| {
+        b.iter(|| {
+            for s in &story {
+                black_box(prasasti::ledger::jcs::map_to_vec(black_box(s)));
+            }
+        })
+    });
+    group.bench_function(
+        "the demonstration's statements, general canonicaliser",
+        |b| {
+            b.iter(|| {
+                for s in &story {
+                    black_box(serde_json_canonicalizer::to_vec(black_box(s)).unwrap());
+                }
+            })
+        },
+    );
+    group.finish();
 }
 
 fn proofs(c: &mut Criterion) {

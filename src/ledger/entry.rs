@@ -4,6 +4,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::jcs::write_str;
 use super::statement::Envelope;
 use crate::tlog::hash::{Hash, leaf_hash};
 
@@ -25,31 +26,42 @@ pub fn largest_entry_len(envelope: &Envelope) -> usize {
 
 /// An entry's canonical JSON from its parts (see [`Entry::to_bytes`]).
 fn entry_bytes(v: u64, index: u64, prev: &Hash, recorded_at: &RecordedAt, e: &Envelope) -> Vec<u8> {
-    fn string(out: &mut Vec<u8>, s: &str) {
-        serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
-    }
     let mut out = Vec::with_capacity(256 + e.payload.len() + 160 * e.signatures.len());
-    out.extend_from_slice(b"{\"envelope\":{\"payload\":");
-    string(&mut out, &e.payload);
+    out.extend_from_slice(b"{\"envelope\":");
+    write_envelope(&mut out, e);
+    out.extend_from_slice(format!(",\"index\":{index},\"prev\":").as_bytes());
+    write_str(&mut out, &prev.to_hex());
+    out.extend_from_slice(b",\"recorded_at\":");
+    write_str(&mut out, &recorded_at.to_string());
+    out.extend_from_slice(format!(",\"v\":{v}}}").as_bytes());
+    out
+}
+
+/// An envelope's canonical JSON (RFC 8785: its members and its signatures'
+/// are written in key order).
+pub fn envelope_bytes(e: &Envelope) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + e.payload.len() + 160 * e.signatures.len());
+    write_envelope(&mut out, e);
+    out
+}
+
+fn write_envelope(out: &mut Vec<u8>, e: &Envelope) {
+    out.extend_from_slice(b"{\"payload\":");
+    write_str(out, &e.payload);
     out.extend_from_slice(b",\"payloadType\":");
-    string(&mut out, &e.payload_type);
+    write_str(out, &e.payload_type);
     out.extend_from_slice(b",\"signatures\":[");
     for (i, sig) in e.signatures.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
         out.extend_from_slice(b"{\"keyid\":");
-        string(&mut out, &sig.keyid);
+        write_str(out, &sig.keyid);
         out.extend_from_slice(b",\"sig\":");
-        string(&mut out, &sig.sig);
+        write_str(out, &sig.sig);
         out.push(b'}');
     }
-    out.extend_from_slice(format!("]}},\"index\":{index},\"prev\":").as_bytes());
-    string(&mut out, &prev.to_hex());
-    out.extend_from_slice(b",\"recorded_at\":");
-    string(&mut out, &recorded_at.to_string());
-    out.extend_from_slice(format!(",\"v\":{v}}}").as_bytes());
-    out
+    out.extend_from_slice(b"]}");
 }
 
 /// When the ledger recorded an entry: a UTC instant with microseconds,
@@ -218,6 +230,12 @@ mod tests {
     use super::*;
     use crate::ledger::statement::{EnvelopeSignature, canonical_json};
 
+    /// The general RFC 8785 canonicaliser, which the hand-written bytes
+    /// must equal.
+    fn general(value: &impl Serialize) -> Vec<u8> {
+        serde_json_canonicalizer::to_vec(value).expect("canonical")
+    }
+
     fn entry(payload: &str, signatures: usize) -> Entry {
         Entry {
             v: ENTRY_VERSION,
@@ -243,8 +261,13 @@ mod tests {
             let e = entry(payload, n);
             assert_eq!(
                 String::from_utf8(e.to_bytes()).unwrap(),
-                String::from_utf8(canonical_json(&e)).unwrap()
+                String::from_utf8(general(&e)).unwrap()
             );
+            assert_eq!(
+                String::from_utf8(envelope_bytes(&e.envelope)).unwrap(),
+                String::from_utf8(general(&e.envelope)).unwrap()
+            );
+            assert_eq!(canonical_json(&e), e.to_bytes());
         }
     }
 

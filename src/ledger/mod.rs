@@ -7,6 +7,7 @@ mod append;
 use self::append::{Job, Submission, appender};
 pub mod entry;
 pub mod http;
+pub mod jcs;
 pub mod rules;
 pub mod signatures;
 pub mod statement;

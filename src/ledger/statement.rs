@@ -169,7 +169,7 @@ pub fn pae(payload_type: &str, body: &[u8]) -> Vec<u8> {
 
 /// RFC 8785 canonical JSON of a value.
 pub fn canonical_json(value: &impl Serialize) -> Vec<u8> {
-    serde_json_canonicalizer::to_vec(value).expect("a JSON value always canonicalizes")
+    super::jcs::to_vec(value)
 }
 
 /// Checks a statement `id`: 1 to 128 characters of `[A-Za-z0-9._:-]`.
@@ -323,7 +323,7 @@ impl VerifiedEnvelope {
                 "it is not an object".into(),
             ));
         };
-        if canonical_json(&statement) != payload {
+        if super::jcs::map_to_vec(&statement) != payload {
             return Err(EnvelopeError::NotCanonical);
         }
         // The cheap checks come first: nothing is worth a signature check
@@ -422,7 +422,7 @@ impl VerifiedEnvelope {
     /// SHA-256 of the envelope's canonical JSON: equal digests mean an
     /// identical envelope (same statement, same signatures in the same order).
     pub fn digest(&self) -> Hash {
-        sha256(&canonical_json(&self.envelope))
+        sha256(&super::entry::envelope_bytes(&self.envelope))
     }
 }
 
