@@ -32,6 +32,10 @@ use prasasti::store::Store;
 use prasasti::tlog::note::NoteSigner;
 use serde_json::json;
 
+/// The allocator the `prasasti` binary uses (src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const ORIGIN: &str = "loadgen.prasasti.example/ledger";
 
 /// `verify_strict` checks per second on one core, measured now.
