@@ -64,7 +64,7 @@ pub struct SubmitResponse {
     pub leaf_hash: String,
     /// The entry; its RFC 8785 canonical JSON is the Merkle leaf.
     #[schema(value_type = Object)]
-    pub entry: serde_json::Value,
+    pub entry: Box<serde_json::value::RawValue>,
     /// Size of the tree the checkpoint and proof are for.
     pub tree_size: u64,
     /// A C2SP signed checkpoint covering the entry.
@@ -82,7 +82,7 @@ pub struct EntryResponse {
     pub leaf_hash: String,
     /// The entry; its RFC 8785 canonical JSON is the Merkle leaf.
     #[schema(value_type = Object)]
-    pub entry: serde_json::Value,
+    pub entry: Box<serde_json::value::RawValue>,
 }
 
 /// A page of entries.
@@ -211,8 +211,11 @@ fn b64(hashes: &[Hash]) -> Vec<String> {
     hashes.iter().map(Hash::to_base64).collect()
 }
 
-fn entry_json(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
-    serde_json::from_slice(bytes).map_err(ApiError::internal)
+/// An entry's bytes, embedded in an answer as they are: they are canonical
+/// JSON already, so they need no parsing into a value and writing again.
+fn entry_json(bytes: &[u8]) -> Result<Box<serde_json::value::RawValue>, ApiError> {
+    let text = String::from_utf8(bytes.to_vec()).map_err(ApiError::internal)?;
+    serde_json::value::RawValue::from_string(text).map_err(ApiError::internal)
 }
 
 impl EntryResponse {
