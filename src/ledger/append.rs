@@ -95,7 +95,9 @@ impl Inner {
             .into_iter()
             .filter(|id| !nodes.contains_key(id))
             .collect();
-        nodes.extend(self.store.nodes(&wanted).await?);
+        if !wanted.is_empty() {
+            nodes.extend(self.store.nodes(&wanted).await?);
+        }
         let mut ranges = ranges.into_iter();
         let mut results = Vec::with_capacity(outcomes.len());
         for outcome in outcomes {
@@ -155,6 +157,11 @@ impl Inner {
             Some(edge) => edge.range,
             None => compact_range(&tx, size).await?,
         };
+        // The old tree's right edge and the batch's new subtrees are every
+        // hash the new entries' inclusion proofs need (each left sibling of a
+        // new leaf's path is a whole subtree of the edge or a new one), so
+        // the proofs need no read after the commit.
+        let edge_nodes = range.nodes().to_vec();
         let mut fold = match &self.rules {
             Some(rules) => Some(rules.begin(&tx, size).await?),
             None => None,
@@ -291,7 +298,11 @@ impl Inner {
                 Pending::Unconsented => Outcome::Unconsented,
             });
         }
-        Ok((placed, checkpoint, nodes.into_iter().collect()))
+        Ok((
+            placed,
+            checkpoint,
+            edge_nodes.into_iter().chain(nodes).collect(),
+        ))
     }
 }
 

@@ -199,6 +199,11 @@ impl CompactRange {
         self.size
     }
 
+    /// The subtrees the range is made of, largest first, with their hashes.
+    pub fn nodes(&self) -> &[(NodeId, Hash)] {
+        &self.nodes
+    }
+
     /// Appends a leaf hash and returns every subtree this completes, the
     /// leaf itself first: exactly the hashes storage must add.
     pub fn push(&mut self, leaf: Hash) -> Vec<(NodeId, Hash)> {

@@ -324,7 +324,38 @@ pub fn verify_consistency(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tlog::hash::{NodeId, leaf_hash, root_of};
+    use crate::tlog::hash::{CompactRange, NodeId, leaf_hash, root_of};
+
+    /// What the appender relies on to prove a batch without reading stored
+    /// hashes: every node an inclusion proof of a new leaf needs is a
+    /// subtree of the old tree's right edge or one the new leaves complete.
+    #[test]
+    fn a_batch_is_proved_from_the_old_edge_and_its_own_subtrees() {
+        let leaves: Vec<Hash> = (0..80u64).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        for old in 0..48u64 {
+            let mut range = CompactRange::default();
+            for leaf in &leaves[..old as usize] {
+                range.push(*leaf);
+            }
+            let mut known: HashMap<NodeId, Hash> = range.nodes().iter().copied().collect();
+            for new in old + 1..old + 33 {
+                known.extend(range.push(leaves[new as usize - 1]));
+                for index in old..new {
+                    let ranges = inclusion_ranges(index, new).expect("ranges");
+                    for id in nodes_for(&ranges) {
+                        assert!(
+                            known.contains_key(&id),
+                            "old size {old}, new size {new}, leaf {index}: {id:?} is not at hand"
+                        );
+                    }
+                    let proof = assemble(&ranges, &known).expect("assembled");
+                    let root = root_of(&leaves[..new as usize]);
+                    verify_inclusion(index, new, &leaves[index as usize], &proof, &root)
+                        .expect("the proof verifies");
+                }
+            }
+        }
+    }
 
     /// Every stored subtree of a tree, as storage would write them.
     fn stored(leaves: &[Hash]) -> HashMap<NodeId, Hash> {
