@@ -95,7 +95,10 @@ impl StateFold {
     /// just serialised for the projection) for the state hash.
     fn record_digests(&mut self, objects: &[ProjectedObject]) {
         for o in objects {
-            (self.folded.state.digests).record(&o.kind, &o.id, o.body.as_bytes());
+            self.folded
+                .state
+                .digests
+                .record(&o.kind, &o.id, o.body.as_bytes());
         }
     }
 }
@@ -161,6 +164,9 @@ impl BatchFold for StateFold {
             let objects = self.changed_objects();
             tx.write_projection(self.folded.size, &objects).await?;
             self.record_digests(&objects);
+            // Objects another server's entries changed, folded by a reader
+            // before this batch began, are still stale: settle them too.
+            self.folded.state.settle_digests();
             Ok(())
         })
     }
