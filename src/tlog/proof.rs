@@ -188,34 +188,52 @@ pub fn root_from_inclusion(
             want,
         });
     }
-    let (mut fn_, mut sn) = (index, size - 1);
     let mut r = *leaf;
-    for p in proof {
+    walk_path(index, size - 1, proof, want, |p, on_left| {
+        r = if on_left {
+            node_hash(p, &r)
+        } else {
+            node_hash(&r, p)
+        };
+    })?;
+    Ok(r)
+}
+
+/// The walk up the tree that RFC 9162 §2.1.3.2 and §2.1.4.2 share: from
+/// the node numbers `fn_` and `sn`, each hash of `path` in turn with
+/// whether it joins on the left. A path of another length than the walk
+/// takes is [`ProofError::WrongLength`] (`want` is the expected length).
+fn walk_path(
+    mut fn_: u64,
+    mut sn: u64,
+    path: &[Hash],
+    want: usize,
+    mut step: impl FnMut(&Hash, bool),
+) -> Result<(), ProofError> {
+    let wrong_length = || ProofError::WrongLength {
+        got: path.len(),
+        want,
+    };
+    for p in path {
         if sn == 0 {
-            return Err(ProofError::WrongLength {
-                got: proof.len(),
-                want,
-            });
+            return Err(wrong_length());
         }
         if fn_ & 1 == 1 || fn_ == sn {
-            r = node_hash(p, &r);
+            step(p, true);
             while fn_ & 1 == 0 && fn_ != 0 {
                 fn_ >>= 1;
                 sn >>= 1;
             }
         } else {
-            r = node_hash(&r, p);
+            step(p, false);
         }
         fn_ >>= 1;
         sn >>= 1;
     }
     if sn != 0 {
-        return Err(ProofError::WrongLength {
-            got: proof.len(),
-            want,
-        });
+        return Err(wrong_length());
     }
-    Ok(r)
+    Ok(())
 }
 
 /// Verifies that `leaf` is at `index` in the tree of `size` leaves with `root`.
@@ -286,32 +304,18 @@ pub fn verify_consistency(
     }
     let mut fr = path[0];
     let mut sr = path[0];
-    for c in &path[1..] {
-        if sn == 0 {
-            return Err(ProofError::WrongLength {
-                got: proof.len(),
-                want,
-            });
-        }
-        if fn_ & 1 == 1 || fn_ == sn {
+    walk_path(fn_, sn, &path[1..], want, |c, on_left| {
+        if on_left {
             fr = node_hash(c, &fr);
             sr = node_hash(c, &sr);
-            while fn_ & 1 == 0 && fn_ != 0 {
-                fn_ >>= 1;
-                sn >>= 1;
-            }
         } else {
             sr = node_hash(&sr, c);
         }
-        fn_ >>= 1;
-        sn >>= 1;
-    }
-    if sn != 0 {
-        return Err(ProofError::WrongLength {
-            got: proof.len(),
-            want,
-        });
-    }
+    })
+    .map_err(|_| ProofError::WrongLength {
+        got: proof.len(),
+        want,
+    })?;
     if fr != *old_root {
         return Err(ProofError::OldRootMismatch);
     }
