@@ -466,18 +466,9 @@ fn concerns(
 }
 
 fn save(path: &PathBuf, saved: &Saved) -> Result<(), VerifyError> {
-    let fail = |e: std::io::Error| VerifyError::State {
-        path: path.clone(),
-        problem: e.to_string(),
-    };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(fail)?;
-    }
-    let tmp = path.with_extension("tmp");
     let text = serde_json::to_string_pretty(saved).map_err(|e| VerifyError::State {
         path: path.clone(),
         problem: e.to_string(),
     })?;
-    std::fs::write(&tmp, text).map_err(fail)?;
-    std::fs::rename(&tmp, path).map_err(fail)
+    crate::ledger::verify::save_state(path, &text)
 }

@@ -26,7 +26,9 @@ async fn get(server: &str, path: &str) -> Result<Value> {
     answer(&url, response).await
 }
 
-async fn answer(url: &str, response: reqwest::Response) -> Result<Value> {
+/// A server's JSON answer; a refusal becomes the sentence that says what
+/// to do about it.
+pub(super) async fn answer(url: &str, response: reqwest::Response) -> Result<Value> {
     let status = response.status();
     let answer: Value = response
         .json()

@@ -197,15 +197,7 @@ pub(super) async fn submit(server: &str, vkey: Option<&Path>, file: &Path) -> Re
         .await
         .with_context(|| format!("sending to {url}"))?;
     let status = response.status();
-    let answer: Value = response
-        .json()
-        .await
-        .with_context(|| format!("reading the answer of {url}"))?;
-    if !status.is_success() {
-        let code = answer["error"]["code"].as_str().unwrap_or("unknown");
-        let message = answer["error"]["message"].as_str().unwrap_or("");
-        bail!("{}", refusal_sentence(status.as_u16(), code, message));
-    }
+    let answer = super::drafts::answer(&url, response).await?;
     let index = answer["index"]
         .as_u64()
         .context("the answer has no index")?;

@@ -604,7 +604,10 @@ fn load_state(path: &PathBuf, verifier: &NoteVerifier) -> Result<Option<Checkpoi
         })
 }
 
-fn save_state(path: &PathBuf, note: &str) -> Result<(), VerifyError> {
+/// Writes an auditor's state file (the checkpoint `verify` remembers, the
+/// monitor's position): its folder made if needed, written beside it and
+/// renamed over it, so a crash never leaves half a file.
+pub fn save_state(path: &PathBuf, contents: &str) -> Result<(), VerifyError> {
     let fail = |e: std::io::Error| VerifyError::State {
         path: path.clone(),
         problem: e.to_string(),
@@ -612,9 +615,8 @@ fn save_state(path: &PathBuf, note: &str) -> Result<(), VerifyError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(fail)?;
     }
-    // Write then rename, so a crash never leaves half a checkpoint.
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, note).map_err(fail)?;
+    std::fs::write(&tmp, contents).map_err(fail)?;
     std::fs::rename(&tmp, path).map_err(fail)?;
     Ok(())
 }
