@@ -13,7 +13,7 @@ async fn post(server: &str, path: &str, body: &impl serde::Serialize) -> Result<
         .send()
         .await
         .with_context(|| format!("sending to {url}"))?;
-    answer(&url, response).await
+    official::answer(&url, response).await
 }
 
 async fn get(server: &str, path: &str) -> Result<Value> {
@@ -23,26 +23,7 @@ async fn get(server: &str, path: &str) -> Result<Value> {
         .send()
         .await
         .with_context(|| format!("asking {url}"))?;
-    answer(&url, response).await
-}
-
-/// A server's JSON answer; a refusal becomes the sentence that says what
-/// to do about it.
-pub(super) async fn answer(url: &str, response: reqwest::Response) -> Result<Value> {
-    let status = response.status();
-    let answer: Value = response
-        .json()
-        .await
-        .with_context(|| format!("reading the answer of {url}"))?;
-    if !status.is_success() {
-        let code = answer["error"]["code"].as_str().unwrap_or("unknown");
-        let message = answer["error"]["message"].as_str().unwrap_or("");
-        bail!(
-            "{}",
-            official::refusal_sentence(status.as_u16(), code, message)
-        );
-    }
-    Ok(answer)
+    official::answer(&url, response).await
 }
 
 /// One line a draft: where it is and what it still needs.

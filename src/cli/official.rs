@@ -2,6 +2,22 @@
 
 use super::*;
 
+/// A server's JSON answer; a refusal becomes the sentence that says what
+/// to do about it.
+pub(super) async fn answer(url: &str, response: reqwest::Response) -> Result<Value> {
+    let status = response.status();
+    let answer: Value = response
+        .json()
+        .await
+        .with_context(|| format!("reading the answer of {url}"))?;
+    if !status.is_success() {
+        let code = answer["error"]["code"].as_str().unwrap_or("unknown");
+        let message = answer["error"]["message"].as_str().unwrap_or("");
+        bail!("{}", refusal_sentence(status.as_u16(), code, message));
+    }
+    Ok(answer)
+}
+
 /// A server refusal as a sentence the official can act on.
 pub(super) fn refusal_sentence(status: u16, code: &str, message: &str) -> String {
     let what_to_do = match code {
@@ -197,7 +213,7 @@ pub(super) async fn submit(server: &str, vkey: Option<&Path>, file: &Path) -> Re
         .await
         .with_context(|| format!("sending to {url}"))?;
     let status = response.status();
-    let answer = super::drafts::answer(&url, response).await?;
+    let answer = answer(&url, response).await?;
     let index = answer["index"]
         .as_u64()
         .context("the answer has no index")?;
