@@ -463,7 +463,7 @@ pub fn keyid_of(key: &VerifyingKey) -> String {
 /// Makes an envelope for a statement, signed by `key`. The statement is
 /// canonicalized first, so callers may pass any JSON object.
 pub fn seal(statement: &Map<String, Value>, key: &SigningKey) -> Envelope {
-    let payload = canonical_json(statement);
+    let payload = super::jcs::map_to_vec(statement);
     let sig = key.sign(&pae(PAYLOAD_TYPE, &payload));
     Envelope {
         payload_type: PAYLOAD_TYPE.to_owned(),
