@@ -864,11 +864,11 @@ impl prasasti::ledger::rules::Fold for PanickingFold {
 }
 
 impl prasasti::ledger::rules::BatchFold for PanickingFold {
-    fn persist<'a>(
-        &'a mut self,
-        _: &'a prasasti::store::AppendTx,
-    ) -> prasasti::ledger::rules::BoxFuture<'a, Result<(), prasasti::ledger::LedgerError>> {
-        Box::pin(async { Ok(()) })
+    fn projection(&mut self) -> prasasti::store::ProjectionChanges {
+        prasasti::store::ProjectionChanges {
+            tree_size: self.0,
+            objects: Vec::new(),
+        }
     }
     fn install(self: Box<Self>) {}
 }

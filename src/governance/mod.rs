@@ -37,7 +37,7 @@ use crate::ledger::entry::Entry;
 use crate::ledger::rules::{BatchFold, BoxFuture, Fold, Refusal, Rules};
 use crate::ledger::statement::VerifiedEnvelope;
 use crate::ledger::{LedgerError, MAX_BATCH};
-use crate::store::{AppendTx, ProjectedObject, Store, StoreError, StoredEntry};
+use crate::store::{AppendTx, ProjectedObject, ProjectionChanges, Store, StoreError, StoredEntry};
 use crate::tlog::hash::Hash;
 
 pub use self::state::State;
@@ -159,16 +159,16 @@ impl Fold for StateFold {
 }
 
 impl BatchFold for StateFold {
-    fn persist<'a>(&'a mut self, tx: &'a AppendTx) -> BoxFuture<'a, Result<(), LedgerError>> {
-        Box::pin(async move {
-            let objects = self.changed_objects();
-            tx.write_projection(self.folded.size, &objects).await?;
-            self.record_digests(&objects);
-            // Objects another server's entries changed, folded by a reader
-            // before this batch began, are still stale: settle them too.
-            self.folded.state.settle_digests();
-            Ok(())
-        })
+    fn projection(&mut self) -> ProjectionChanges {
+        let objects = self.changed_objects();
+        self.record_digests(&objects);
+        // Objects another server's entries changed, folded by a reader
+        // before this batch began, are still stale: settle them too.
+        self.folded.state.settle_digests();
+        ProjectionChanges {
+            tree_size: self.folded.size,
+            objects,
+        }
     }
 
     fn install(self: Box<Self>) {

@@ -69,7 +69,7 @@ impl Inner {
             if !tx.has_checkpoint(size).await? {
                 let range = compact_range(&tx, size).await?;
                 let checkpoint = self.sign_checkpoint(size, range.root())?;
-                tx.insert(&[], &[], &checkpoint).await?;
+                tx.insert(&[], &[], &checkpoint, None).await?;
                 tx.commit().await?;
             }
             Ok(())
@@ -232,10 +232,9 @@ impl Inner {
             self.latest_checkpoint().await?
         } else {
             let checkpoint = self.sign_checkpoint(range.size(), range.root())?;
-            if let Some(fold) = fold.as_mut() {
-                fold.persist(&tx).await?;
-            }
-            tx.insert(&entries, &nodes, &checkpoint).await?;
+            let projection = fold.as_mut().map(|f| f.projection());
+            tx.insert(&entries, &nodes, &checkpoint, projection.as_ref())
+                .await?;
             tx.commit().await?;
             *self
                 .edge

@@ -3,7 +3,7 @@
 //!
 //! The appender asks [`Rules::begin`] for a [`Fold`] positioned at the head
 //! it read under the write lock, offers it each new entry in order, drops
-//! the entries it refuses, lets it write its projection in the same
+//! the entries it refuses, takes its projection's changes into the same
 //! transaction, and hands it back after the commit. The auditor drives a
 //! [`Fold`] from an empty state over the whole log.
 
@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::LedgerError;
 use super::entry::Entry;
 use super::statement::VerifiedEnvelope;
-use crate::store::AppendTx;
+use crate::store::{AppendTx, ProjectionChanges};
 use crate::tlog::hash::Hash;
 
 /// A boxed future, as trait objects return them.
@@ -74,8 +74,9 @@ pub trait Fold: Send {
 
 /// A fold inside an append transaction.
 pub trait BatchFold: Fold {
-    /// Writes what changed into the projection, in the append transaction.
-    fn persist<'a>(&'a mut self, tx: &'a AppendTx) -> BoxFuture<'a, Result<(), LedgerError>>;
+    /// What the batch changed in the projection, for the append
+    /// transaction to write; the fold counts it as written.
+    fn projection(&mut self) -> ProjectionChanges;
 
     /// The transaction committed: this state is now the current one.
     fn install(self: Box<Self>);

@@ -2,7 +2,10 @@
 //! head and right edge, writes entries, tree hashes, the checkpoint and the
 //! projection, and commits.
 
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    QueryFilter, QueryTrait, Statement,
+};
 
 use super::*;
 
@@ -61,13 +64,20 @@ impl AppendTx {
             .is_some())
     }
 
-    /// Inserts entries, their new subtree hashes and the checkpoint covering them.
+    /// Inserts entries, their new subtree hashes and the checkpoint covering
+    /// them, and writes the projection's changes if any. On SQLite every
+    /// write goes to the database in one request (one statement list), so
+    /// a batch costs the appender one hand-off to the database's thread
+    /// for all of them rather than one each.
     pub async fn insert(
         &self,
         entries: &[NewEntry],
         nodes: &[(NodeId, Hash)],
         checkpoint: &StoredCheckpoint,
+        projection: Option<&ProjectionChanges>,
     ) -> Result<(), StoreError> {
+        let backend = self.tx.get_database_backend();
+        let mut writes = Vec::new();
         for chunk in entries.chunks(INSERT_CHUNK) {
             let rows = chunk.iter().map(|e| entry::ActiveModel {
                 idx: Set(to_i64(e.index)),
@@ -77,7 +87,7 @@ impl AppendTx {
                 recorded_at: Set(e.recorded_at.clone()),
                 body: Set(e.body.clone()),
             });
-            entry::Entity::insert_many(rows).exec(&self.tx).await?;
+            writes.push(entry::Entity::insert_many(rows).build(backend));
         }
         for chunk in nodes.chunks(INSERT_CHUNK) {
             let rows = chunk.iter().map(|(id, hash)| tree_node::ActiveModel {
@@ -85,16 +95,29 @@ impl AppendTx {
                 idx: Set(to_i64(id.index)),
                 hash: Set(hash.0.to_vec()),
             });
-            tree_node::Entity::insert_many(rows).exec(&self.tx).await?;
+            writes.push(tree_node::Entity::insert_many(rows).build(backend));
         }
-        checkpoint::Entity::insert(checkpoint::ActiveModel {
-            tree_size: Set(to_i64(checkpoint.tree_size)),
-            root_hash: Set(checkpoint.root.0.to_vec()),
-            note: Set(checkpoint.note.clone()),
-            signed_at: Set(checkpoint.signed_at.clone()),
-        })
-        .exec(&self.tx)
-        .await?;
+        writes.push(
+            checkpoint::Entity::insert(checkpoint::ActiveModel {
+                tree_size: Set(to_i64(checkpoint.tree_size)),
+                root_hash: Set(checkpoint.root.0.to_vec()),
+                note: Set(checkpoint.note.clone()),
+                signed_at: Set(checkpoint.signed_at.clone()),
+            })
+            .build(backend),
+        );
+        if let Some(changes) = projection {
+            projection_writes(backend, changes.tree_size, &changes.objects, &mut writes);
+        }
+        self.execute(writes).await
+    }
+
+    /// Runs statements in order, as few requests as the values allow (see
+    /// [`combine`]).
+    async fn execute(&self, writes: Vec<Statement>) -> Result<(), StoreError> {
+        for request in combine(self.tx.get_database_backend(), writes) {
+            self.tx.execute_raw(request).await?;
+        }
         Ok(())
     }
 
@@ -109,41 +132,14 @@ impl AppendTx {
         tree_size: u64,
         objects: &[ProjectedObject],
     ) -> Result<(), StoreError> {
-        use sea_orm::sea_query::OnConflict;
-        for chunk in objects.chunks(INSERT_CHUNK) {
-            let rows = chunk.iter().map(|o| governance_object::ActiveModel {
-                kind: Set(o.kind.clone()),
-                id: Set(o.id.clone()),
-                body: Set(o.body.clone()),
-                last_index: Set(to_i64(o.last_index)),
-            });
-            governance_object::Entity::insert_many(rows)
-                .on_conflict(
-                    OnConflict::columns([
-                        governance_object::Column::Kind,
-                        governance_object::Column::Id,
-                    ])
-                    .update_columns([
-                        governance_object::Column::Body,
-                        governance_object::Column::LastIndex,
-                    ])
-                    .to_owned(),
-                )
-                .exec(&self.tx)
-                .await?;
-        }
-        governance_head::Entity::insert(governance_head::ActiveModel {
-            one: Set(1),
-            tree_size: Set(to_i64(tree_size)),
-        })
-        .on_conflict(
-            OnConflict::column(governance_head::Column::One)
-                .update_column(governance_head::Column::TreeSize)
-                .to_owned(),
-        )
-        .exec(&self.tx)
-        .await?;
-        Ok(())
+        let mut writes = Vec::new();
+        projection_writes(
+            self.tx.get_database_backend(),
+            tree_size,
+            objects,
+            &mut writes,
+        );
+        self.execute(writes).await
     }
 
     /// Replaces the whole projection with `objects`, covering `tree_size` entries.
@@ -162,5 +158,199 @@ impl AppendTx {
     pub async fn commit(self) -> Result<(), StoreError> {
         self.tx.commit().await?;
         Ok(())
+    }
+}
+
+/// The statements that write a projection's changes: its changed objects
+/// (inserted, or replacing the stored ones) and the size it now covers.
+fn projection_writes(
+    backend: DbBackend,
+    tree_size: u64,
+    objects: &[ProjectedObject],
+    writes: &mut Vec<Statement>,
+) {
+    use sea_orm::sea_query::OnConflict;
+    for chunk in objects.chunks(INSERT_CHUNK) {
+        let rows = chunk.iter().map(|o| governance_object::ActiveModel {
+            kind: Set(o.kind.clone()),
+            id: Set(o.id.clone()),
+            body: Set(o.body.clone()),
+            last_index: Set(to_i64(o.last_index)),
+        });
+        writes.push(
+            governance_object::Entity::insert_many(rows)
+                .on_conflict(
+                    OnConflict::columns([
+                        governance_object::Column::Kind,
+                        governance_object::Column::Id,
+                    ])
+                    .update_columns([
+                        governance_object::Column::Body,
+                        governance_object::Column::LastIndex,
+                    ])
+                    .to_owned(),
+                )
+                .build(backend),
+        );
+    }
+    writes.push(
+        governance_head::Entity::insert(governance_head::ActiveModel {
+            one: Set(1),
+            tree_size: Set(to_i64(tree_size)),
+        })
+        .on_conflict(
+            OnConflict::column(governance_head::Column::One)
+                .update_column(governance_head::Column::TreeSize)
+                .to_owned(),
+        )
+        .build(backend),
+    );
+}
+
+/// Most bound values in one combined request, well under PostgreSQL's
+/// 65,535 a statement.
+const VALUES_PER_REQUEST: usize = 30_000;
+
+/// Joins write statements into as few requests as possible, in order, so a
+/// batch's writes cost one round trip to the database rather than one
+/// each. SQLite takes a list of statements in one request and binds each
+/// one's values in turn. PostgreSQL takes one statement with values at a
+/// time, but every write but the last can ride in it as a data-modifying
+/// `WITH` query, which PostgreSQL runs exactly once whether or not the
+/// rest refers to it; the placeholders are renumbered to follow on.
+fn combine(backend: DbBackend, writes: Vec<Statement>) -> Vec<Statement> {
+    let mut requests = Vec::new();
+    let mut group: Vec<Statement> = Vec::new();
+    let mut values = 0;
+    for w in writes {
+        let n = w.values.as_ref().map_or(0, |v| v.0.len());
+        if !group.is_empty() && values + n > VALUES_PER_REQUEST {
+            requests.push(join(backend, std::mem::take(&mut group)));
+            values = 0;
+        }
+        values += n;
+        group.push(w);
+    }
+    if !group.is_empty() {
+        requests.push(join(backend, group));
+    }
+    requests
+}
+
+fn join(backend: DbBackend, mut group: Vec<Statement>) -> Statement {
+    if group.len() == 1 {
+        return group.remove(0);
+    }
+    let mut sql = String::new();
+    let mut values = Vec::new();
+    let last = group.len() - 1;
+    for (i, w) in group.into_iter().enumerate() {
+        match backend {
+            DbBackend::Postgres => {
+                if i < last {
+                    sql.push_str(if i == 0 { "WITH " } else { ", " });
+                    sql.push_str(&format!("w{i} AS ("));
+                } else {
+                    sql.push(' ');
+                }
+                renumber_placeholders(&w.sql, values.len(), &mut sql);
+                if i < last {
+                    sql.push(')');
+                }
+            }
+            _ => {
+                sql.push_str(&w.sql);
+                sql.push_str(";\n");
+            }
+        }
+        values.extend(w.values.map(|v| v.0).unwrap_or_default());
+    }
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// Appends PostgreSQL `sql` to `out` with each placeholder `$n` written as
+/// `$(n + offset)`. The statements are built with every value bound, so a
+/// `$` in them only ever starts a placeholder.
+fn renumber_placeholders(sql: &str, offset: usize, out: &mut String) {
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        match rest[..digits].parse::<usize>() {
+            Ok(n) => out.push_str(&(n + offset).to_string()),
+            Err(_) => out.push_str(&rest[..digits]),
+        }
+        rest = &rest[digits..];
+    }
+    out.push_str(rest);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn statement(backend: DbBackend, sql: &str, values: &[i64]) -> Statement {
+        Statement::from_sql_and_values(backend, sql, values.iter().map(|&v| v.into()))
+    }
+
+    #[test]
+    fn postgres_writes_ride_in_one_statement_with_renumbered_placeholders() {
+        let pg = DbBackend::Postgres;
+        let joined = combine(
+            pg,
+            vec![
+                statement(
+                    pg,
+                    r#"INSERT INTO "a" VALUES ($1, $2), ($3, $4)"#,
+                    &[1, 2, 3, 4],
+                ),
+                statement(pg, r#"INSERT INTO "b" VALUES ($1)"#, &[5]),
+                statement(
+                    pg,
+                    r#"INSERT INTO "c" VALUES ($1, $2) ON CONFLICT DO NOTHING"#,
+                    &[6, 7],
+                ),
+            ],
+        );
+        assert_eq!(joined.len(), 1);
+        assert_eq!(
+            joined[0].sql,
+            r#"WITH w0 AS (INSERT INTO "a" VALUES ($1, $2), ($3, $4)), w1 AS (INSERT INTO "b" VALUES ($5)) INSERT INTO "c" VALUES ($6, $7) ON CONFLICT DO NOTHING"#
+        );
+        let values: Vec<sea_orm::Value> = (1..=7i64).map(Into::into).collect();
+        assert_eq!(joined[0].values.as_ref().map(|v| &v.0), Some(&values));
+    }
+
+    #[test]
+    fn sqlite_writes_go_as_one_statement_list() {
+        let lite = DbBackend::Sqlite;
+        let joined = combine(
+            lite,
+            vec![
+                statement(lite, "INSERT INTO a VALUES (?, ?)", &[1, 2]),
+                statement(lite, "INSERT INTO b VALUES (?)", &[3]),
+            ],
+        );
+        assert_eq!(joined.len(), 1);
+        assert_eq!(
+            joined[0].sql,
+            "INSERT INTO a VALUES (?, ?);\nINSERT INTO b VALUES (?);\n"
+        );
+    }
+
+    #[test]
+    fn requests_stay_under_the_value_limit_and_keep_their_order() {
+        let pg = DbBackend::Postgres;
+        let big = vec![0i64; VALUES_PER_REQUEST / 2 + 1];
+        let writes: Vec<Statement> = (0..3)
+            .map(|i| statement(pg, &format!("INSERT INTO t{i} VALUES ($1)"), &big))
+            .collect();
+        let requests = combine(pg, writes);
+        assert_eq!(requests.len(), 3);
+        for (i, r) in requests.iter().enumerate() {
+            assert_eq!(r.sql, format!("INSERT INTO t{i} VALUES ($1)"));
+        }
+        assert!(combine(pg, Vec::new()).is_empty());
     }
 }

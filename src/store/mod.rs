@@ -158,6 +158,16 @@ pub struct ProjectedObject {
     pub last_index: u64,
 }
 
+/// What a batch changed in the projection: the objects it changed and how
+/// many entries the projection covers with it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProjectionChanges {
+    /// Entries folded into the projection after the batch.
+    pub tree_size: u64,
+    /// The objects the batch changed.
+    pub objects: Vec<ProjectedObject>,
+}
+
 /// A whole projection: the objects and how many entries they cover.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Projection {
