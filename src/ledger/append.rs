@@ -133,9 +133,8 @@ impl Inner {
     /// One attempt at appending a batch in one transaction with one checkpoint.
     async fn try_append_batch(&self, batch: &[Submission]) -> Result<Committed, LedgerError> {
         let tx = self.store.begin_append().await?;
-        let head = tx.head().await?;
         let ids: Vec<&str> = batch.iter().map(|s| s.envelope.statement_id()).collect();
-        let mut known = tx.find_statements(&ids).await?;
+        let (head, mut known) = tx.head_and_statements(&ids).await?;
 
         let size = head.as_ref().map_or(0, |h| h.size);
         let mut prev = head.as_ref().map_or(Hash::ZERO, |h| h.last_leaf);

@@ -3,8 +3,8 @@
 //! projection, and commits.
 
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
-    QueryFilter, QueryTrait, Statement,
+    ActiveValue::Set, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryTrait,
+    Statement,
 };
 
 use super::*;
@@ -25,35 +25,63 @@ impl AppendTx {
         read_nodes(&self.tx, ids).await
     }
 
-    /// Which of these statement ids are already in the log: id → (index, digest).
-    pub async fn find_statements(
+    /// The last entry, and which of these statement ids are already in the
+    /// log (id → (index, digest)), read under the lock in one query.
+    pub async fn head_and_statements(
         &self,
         ids: &[&str],
-    ) -> Result<HashMap<String, (u64, Hash)>, StoreError> {
-        let mut out = HashMap::new();
-        for chunk in ids.chunks(INSERT_CHUNK) {
-            let rows = entry::Entity::find()
-                .select_only()
-                .columns([
-                    entry::Column::StatementId,
-                    entry::Column::Idx,
-                    entry::Column::Digest,
-                ])
-                .filter(entry::Column::StatementId.is_in(chunk.iter().copied()))
-                .into_tuple::<(String, i64, Vec<u8>)>()
-                .all(&self.tx)
-                .await?;
-            for (id, idx, digest) in rows {
-                out.insert(
-                    id,
-                    (
-                        index_from(idx, "entry index")?,
-                        hash_from(&digest, "entry digest")?,
-                    ),
-                );
+    ) -> Result<(Option<Head>, HashMap<String, (u64, Hash)>), StoreError> {
+        use entry::Column::{Digest, Idx, LeafHash, RecordedAt, StatementId};
+        use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, UnionType};
+        // Each row: 0 with the head's index, leaf hash and time, or 1 with
+        // a known statement's index, digest and id.
+        let mut chunks = ids.chunks(INSERT_CHUNK);
+        let mut query = Query::select()
+            .expr(Expr::cust("0"))
+            .columns([Idx, LeafHash, RecordedAt])
+            .from(entry::Entity)
+            .and_where(
+                Expr::col(Idx).in_subquery(
+                    Query::select()
+                        .expr(Func::max(Expr::col(Idx)))
+                        .from(entry::Entity)
+                        .to_owned(),
+                ),
+            )
+            .to_owned();
+        let known = |chunk: &[&str]| {
+            Query::select()
+                .expr(Expr::cust("1"))
+                .columns([Idx, Digest, StatementId])
+                .from(entry::Entity)
+                .and_where(Expr::col(StatementId).is_in(chunk.iter().copied()))
+                .to_owned()
+        };
+        if let Some(chunk) = chunks.next() {
+            query.union(UnionType::All, known(chunk));
+        }
+        let backend = self.tx.get_database_backend();
+        let mut rows = self.tx.query_all_raw(backend.build(&query)).await?;
+        for chunk in chunks {
+            rows.extend(self.tx.query_all_raw(backend.build(&known(chunk))).await?);
+        }
+        let mut head = None;
+        let mut statements = HashMap::new();
+        for row in rows {
+            let idx = index_from(row.try_get_by_index::<i64>(1)?, "entry index")?;
+            let hash = row.try_get_by_index::<Vec<u8>>(2)?;
+            let text = row.try_get_by_index::<String>(3)?;
+            if row.try_get_by_index::<i32>(0)? == 0 {
+                head = Some(Head {
+                    size: idx + 1,
+                    last_leaf: hash_from(&hash, "leaf hash")?,
+                    last_recorded_at: text,
+                });
+            } else {
+                statements.insert(text, (idx, hash_from(&hash, "entry digest")?));
             }
         }
-        Ok(out)
+        Ok((head, statements))
     }
 
     /// Whether a checkpoint of exactly `size` was issued.
