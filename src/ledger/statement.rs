@@ -290,18 +290,21 @@ impl VerifiedEnvelope {
     ) -> Result<VerifiedEnvelope, EnvelopeError> {
         let p = VerifiedEnvelope::parse(envelope, origin)?;
         if verify_signatures {
-            for ((key, sig), s) in p
+            let checks: Vec<super::signatures::Check> = p
                 .verified
                 .signers
                 .iter()
                 .zip(&p.signatures)
-                .zip(&p.verified.envelope.signatures)
-            {
-                key.verify_strict(&p.message, sig).map_err(|_| {
-                    EnvelopeError::InvalidSignature {
-                        keyid: s.keyid.clone(),
-                    }
-                })?;
+                .map(|(key, signature)| super::signatures::Check {
+                    key,
+                    message: &p.message,
+                    signature,
+                })
+                .collect();
+            if let Some(&position) = super::signatures::failing(&checks).first() {
+                return Err(EnvelopeError::InvalidSignature {
+                    keyid: p.verified.envelope.signatures[position].keyid.clone(),
+                });
             }
         }
         Ok(p.verified)
