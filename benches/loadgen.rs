@@ -118,7 +118,7 @@ fn document_bodies(official: &SigningKey, entries: usize) -> Arc<Vec<Vec<u8>>> {
 /// What the parts of one append cost on their own, in this process: the
 /// HTTP exchange with nothing behind it (a server that answers each post
 /// with its body, the same clients), checking an envelope (parse,
-/// canonical form, `verify_strict`, one core), and appending checked
+/// canonical form, signature, one core), and appending checked
 /// envelopes through the library with the rules, without HTTP.
 async fn floors(entries: usize, clients: usize) {
     let official = SigningKey::from_bytes(&[3; 32]);
