@@ -58,6 +58,21 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
 }
 
+/// How many bytes [`write_str`] writes for `s`, without writing them: the
+/// quotes, two for `"`, `\\` and the control characters with a short
+/// escape, six for the other control characters (`\u00XX`), and every
+/// other byte as it is.
+pub fn str_len(s: &str) -> usize {
+    2 + s
+        .bytes()
+        .map(|b| match b {
+            b'"' | b'\\' | b'\x08' | b'\x0c' | b'\n' | b'\r' | b'\t' => 2,
+            0..=0x1f => 6,
+            _ => 1,
+        })
+        .sum::<usize>()
+}
+
 /// Writes `value`; `false` (with `out` in any state) when it is outside
 /// the shape this writer handles.
 fn write(out: &mut Vec<u8>, value: &Value) -> bool {
@@ -166,6 +181,13 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn str_len_is_the_length_written(s in "(.|[\u{0}-\u{1f}\u{7f}\"\\\\])*") {
+            let mut out = Vec::new();
+            write_str(&mut out, &s);
+            prop_assert_eq!(str_len(&s), out.len());
+        }
+
         #[test]
         fn equals_the_general_canonicaliser(value in json()) {
             prop_assert_eq!(value_to_vec(&value), general_of(&value));
