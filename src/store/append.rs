@@ -93,10 +93,9 @@ impl AppendTx {
     }
 
     /// Inserts entries, their new subtree hashes and the checkpoint covering
-    /// them, and writes the projection's changes if any. On SQLite every
-    /// write goes to the database in one request (one statement list), so
-    /// a batch costs the appender one hand-off to the database's thread
-    /// for all of them rather than one each.
+    /// them, and writes the projection's changes if any, all in one request
+    /// to the database when the values allow (see [`combine`]): one round
+    /// trip a batch rather than one a table.
     pub async fn insert(
         &self,
         entries: &[NewEntry],
