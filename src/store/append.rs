@@ -94,7 +94,7 @@ impl AppendTx {
 
     /// Inserts entries, their new subtree hashes and the checkpoint covering
     /// them, and writes the projection's changes if any, all in one request
-    /// to the database when the values allow (see [`combine`]): one round
+    /// to the database when the values allow (see `combine`): one round
     /// trip a batch rather than one a table.
     pub async fn insert(
         &self,
