@@ -153,22 +153,6 @@ impl AppendTx {
         read_entries(&self.tx, start, limit).await
     }
 
-    /// Writes changed projection objects and the size the projection now covers.
-    pub async fn write_projection(
-        &self,
-        tree_size: u64,
-        objects: &[ProjectedObject],
-    ) -> Result<(), StoreError> {
-        let mut writes = Vec::new();
-        projection_writes(
-            self.tx.get_database_backend(),
-            tree_size,
-            objects,
-            &mut writes,
-        );
-        self.execute(writes).await
-    }
-
     /// Replaces the whole projection with `objects`, covering `tree_size` entries.
     pub async fn replace_projection(
         &self,
@@ -178,7 +162,14 @@ impl AppendTx {
         governance_object::Entity::delete_many()
             .exec(&self.tx)
             .await?;
-        self.write_projection(tree_size, objects).await
+        let mut writes = Vec::new();
+        projection_writes(
+            self.tx.get_database_backend(),
+            tree_size,
+            objects,
+            &mut writes,
+        );
+        self.execute(writes).await
     }
 
     /// Commits; the append is durable when this returns.
