@@ -1,190 +1,25 @@
-//! The report written out: JSON (stable, for other tools), Markdown, and
-//! HTML that prints on A4 with the two checkpoints in every page's header
-//! and page numbers in the footer. Bahasa Indonesia by default.
-//!
-//! Markdown and HTML are one document ([`Block`]s, said once in
-//! [`document`]) written out two ways.
+//! The report as one document of [`Block`]s, in the reader's language:
+//! said once here, written out as Markdown or HTML by [`super::markup`].
 
-use maud::{DOCTYPE, Markup, PreEscaped, html};
-
-use super::AuditReport;
-
-/// How the report is written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// JSON (docs/FORMAT.md §11).
-    Json,
-    /// Markdown.
-    Markdown,
-    /// HTML, printable on A4.
-    Html,
-}
-
-impl std::str::FromStr for Format {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Format, String> {
-        match s {
-            "json" => Ok(Format::Json),
-            "md" | "markdown" => Ok(Format::Markdown),
-            "html" => Ok(Format::Html),
-            other => Err(format!("{other}: the format is html, md or json")),
-        }
-    }
-}
-
-/// Writes `report` in `format`, its words in Bahasa Indonesia (`english`
-/// false) or English.
-pub fn render(report: &AuditReport, format: Format, english: bool) -> String {
-    let l = Labels { english };
-    match format {
-        Format::Json => {
-            let mut text = serde_json::to_string_pretty(report).unwrap_or_default();
-            text.push('\n');
-            text
-        }
-        Format::Markdown => to_markdown(&document(report, l)),
-        Format::Html => to_html(report, l, &document(report, l)).into_string(),
-    }
-}
-
-#[derive(Clone, Copy)]
-struct Labels {
-    english: bool,
-}
-
-impl Labels {
-    fn t<'a>(self, id: &'a str, en: &'a str) -> &'a str {
-        if self.english { en } else { id }
-    }
-
-    fn action(self, action: &str) -> &'static str {
-        match action {
-            "made" => self.t("dibuat", "made"),
-            "amended" => self.t("diubah", "amended"),
-            "inherited" => self.t("diwariskan", "inherited"),
-            "reaffirmed" => self.t("ditegaskan", "reaffirmed"),
-            "discontinued" => self.t("dihentikan", "discontinued"),
-            "completed" => self.t("diselesaikan", "completed"),
-            _ => "?",
-        }
-    }
-
-    /// A mandate's kind as the government says it.
-    fn kind(self, kind: &str) -> &'static str {
-        match kind {
-            "definitive" => self.t("definitif", "definitive"),
-            "acting" => self.t("Plt.", "acting"),
-            "daily" => self.t("Plh.", "daily"),
-            "caretaker" => self.t("Pj.", "caretaker"),
-            _ => "?",
-        }
-    }
-
-    fn summary(self, line: &super::Line) -> &str {
-        if self.english {
-            &line.summary_en
-        } else {
-            &line.summary_id
-        }
-    }
-}
-
-fn rupiah(amount: &str) -> String {
-    crate::governance::views::rupiah(amount)
-}
-
-fn signed_rupiah(delta: i128) -> String {
-    let sign = if delta < 0 { "−" } else { "+" };
-    format!("{sign}{}", rupiah(&delta.unsigned_abs().to_string()))
-}
-
-fn short(hash: &str) -> &str {
-    &hash[..hash.len().min(16)]
-}
-
-/// One change as a sentence: budget and due-date moves, justification.
-fn change_words(l: Labels, c: &super::Change) -> String {
-    let mut parts = vec![format!("#{} {}", c.index, l.action(&c.action))];
-    if let (Some((b0, b1)), Some(delta)) = (&c.budget, c.budget_delta)
-        && delta != 0
-    {
-        parts.push(format!(
-            "{} {} → {} ({})",
-            l.t("anggaran", "budget"),
-            rupiah(b0),
-            rupiah(b1),
-            signed_rupiah(delta)
-        ));
-    }
-    if let (Some((d0, d1)), Some(days)) = (&c.due, c.due_delta_days)
-        && days != 0
-    {
-        parts.push(format!(
-            "{} {d0} → {d1} ({days:+} {})",
-            l.t("tenggat", "due"),
-            l.t("hari", "days")
-        ));
-    }
-    if let Some(text) = &c.text {
-        parts.push(format!("«{text}»"));
-    }
-    if let Some(basis) = &c.basis {
-        parts.push(format!("{}: {basis}", l.t("dasar", "basis")));
-    }
-    parts.join("; ")
-}
-
-/// A piece of a line: plain text, a hash or code, or something stressed.
-#[derive(Clone, Debug)]
-enum Span {
-    Text(String),
-    Code(String),
-    Strong(String),
-}
-
-/// A list item: its line, whether it is a finding to look at, and the
-/// lines under it.
-#[derive(Clone, Debug, Default)]
-struct Item {
-    line: Vec<Span>,
-    flag: bool,
-    under: Vec<Vec<Span>>,
-}
-
-/// A block of the document.
-#[derive(Clone, Debug)]
-enum Block {
-    Heading(u8, String),
-    Para(Vec<Span>),
-    List(Vec<Item>),
-    Pre(String),
-    /// Column heads, the CSS width class of each column, and the rows.
-    Table(Vec<String>, Vec<&'static str>, Vec<Vec<Vec<Span>>>),
-}
-
-/// A list, or a line saying there is nothing.
-fn list(l: Labels, items: Vec<Item>) -> Block {
-    if items.is_empty() {
-        return Block::Para(vec![text(l.t("Tidak ada.", "None."))]);
-    }
-    Block::List(items)
-}
-
-fn text(s: impl Into<String>) -> Span {
-    Span::Text(s.into())
-}
-
-fn item(line: Vec<Span>) -> Item {
-    Item {
-        line,
-        ..Default::default()
-    }
-}
+use super::{Block, Item, Labels, Span, change_words, item, list, rupiah, short, text};
+use crate::auditor::report::AuditReport;
 
 /// The report as a document, in the reader's language.
-fn document(r: &AuditReport, l: Labels) -> Vec<Block> {
+pub(super) fn document(r: &AuditReport, l: Labels) -> Vec<Block> {
+    let mut doc = Vec::new();
+    checkpoints(&mut doc, r, l);
+    verification(&mut doc, r, l);
+    terms(&mut doc, r, l);
+    programmes(&mut doc, r, l);
+    open_matters(&mut doc, r, l);
+    every_entry(&mut doc, r, l);
+    doc
+}
+
+/// The title, the range, and the two checkpoints with the proof between them.
+fn checkpoints(doc: &mut Vec<Block>, r: &AuditReport, l: Labels) {
     let entries = l.t("entri", "entries");
-    let mut doc = vec![
+    doc.extend([
         Block::Heading(
             1,
             format!(
@@ -204,8 +39,8 @@ fn document(r: &AuditReport, l: Labels) -> Vec<Block> {
                 .unwrap_or_default()
         ))]),
         Block::Heading(2, l.t("Checkpoint", "Checkpoints").to_owned()),
-    ];
-    let head = |label: &str, h: &super::Head| {
+    ]);
+    let head = |label: &str, h: &crate::auditor::report::Head| {
         item(vec![
             text(format!(
                 "{label}: {} {entries}, {} ",
@@ -233,7 +68,11 @@ fn document(r: &AuditReport, l: Labels) -> Vec<Block> {
     for note in [&r.from.checkpoint, &r.to.checkpoint].into_iter().flatten() {
         doc.push(Block::Pre(note.clone()));
     }
+}
 
+/// The audit's findings: the whole log verified, who witnessed it, and
+/// entries signed with a key after its declared compromise.
+fn verification(doc: &mut Vec<Block>, r: &AuditReport, l: Labels) {
     let v = &r.verification;
     doc.push(Block::Heading(
         2,
@@ -241,9 +80,10 @@ fn document(r: &AuditReport, l: Labels) -> Vec<Block> {
     ));
     let mut found = vec![
         item(vec![text(format!(
-            "{} {} {entries}, {} {}",
+            "{} {} {}, {} {}",
             l.t("Seluruh log terverifikasi:", "The whole log verifies:"),
             v.entries,
+            l.t("entri", "entries"),
             v.signatures,
             l.t("tanda tangan", "signatures")
         ))]),
@@ -283,7 +123,10 @@ fn document(r: &AuditReport, l: Labels) -> Vec<Block> {
         });
     }
     doc.push(Block::List(found));
+}
 
+/// Each head-of-region term: its decisions and what it left undone.
+fn terms(doc: &mut Vec<Block>, r: &AuditReport, l: Labels) {
     doc.push(Block::Heading(
         2,
         l.t("Masa jabatan kepala daerah", "Terms of the regional head")
@@ -367,7 +210,10 @@ fn document(r: &AuditReport, l: Labels) -> Vec<Block> {
         }
         doc.push(Block::List(items));
     }
+}
 
+/// Each programme touched: its commitments' changes and its milestones.
+fn programmes(doc: &mut Vec<Block>, r: &AuditReport, l: Labels) {
     doc.push(Block::Heading(2, l.t("Program", "Programmes").to_owned()));
     for p in &r.programmes {
         doc.push(Block::Heading(
@@ -442,7 +288,11 @@ fn document(r: &AuditReport, l: Labels) -> Vec<Block> {
         }
         doc.push(Block::List(items));
     }
+}
 
+/// What is left open or changed hands: commitments awaiting
+/// reaffirmation, handovers, key revocations, unanswered audit notes.
+fn open_matters(doc: &mut Vec<Block>, r: &AuditReport, l: Labels) {
     doc.push(Block::Heading(
         2,
         l.t(
@@ -547,6 +397,10 @@ fn document(r: &AuditReport, l: Labels) -> Vec<Block> {
             })
             .collect(),
     ));
+}
+
+/// Every entry of the range, and how to re-check one.
+fn every_entry(doc: &mut Vec<Block>, r: &AuditReport, l: Labels) {
     doc.push(Block::Heading(
         2,
         l.t("Semua entri dalam rentang", "Every entry of the range")
@@ -583,7 +437,6 @@ fn document(r: &AuditReport, l: Labels) -> Vec<Block> {
     doc.push(Block::Pre(
         "curl -o N.tlog-proof <URL>/api/v1/entries/<N>/proof\ncurl -o N.entry <URL>/api/v1/entries/<N>\nprasasti check-proof --vkey ledger.vkey --proof N.tlog-proof N.entry\n".to_owned(),
     ));
-    doc
 }
 
 /// A Unix time as RFC 3339.
@@ -595,124 +448,4 @@ fn unix_time(time: u64) -> String {
             || time.to_string(),
             |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         )
-}
-
-fn md_spans(spans: &[Span]) -> String {
-    spans
-        .iter()
-        .map(|s| match s {
-            Span::Text(t) => t.replace('|', "\\|"),
-            Span::Code(c) => format!("`{c}`"),
-            Span::Strong(t) => format!("**{t}**"),
-        })
-        .collect::<Vec<_>>()
-        .join("")
-}
-
-fn to_markdown(doc: &[Block]) -> String {
-    let mut md = String::new();
-    for block in doc {
-        match block {
-            Block::Heading(level, t) => {
-                md.push_str(&format!("{} {t}\n\n", "#".repeat(usize::from(*level))))
-            }
-            Block::Para(spans) => md.push_str(&format!("{}\n\n", md_spans(spans))),
-            Block::List(items) => {
-                for i in items {
-                    md.push_str(&format!("- {}\n", md_spans(&i.line)));
-                    for under in &i.under {
-                        md.push_str(&format!("  - {}\n", md_spans(under)));
-                    }
-                }
-                md.push('\n');
-            }
-            Block::Pre(t) => md.push_str(&format!("```\n{t}```\n\n")),
-            Block::Table(head, _, rows) => {
-                md.push_str(&format!("| {} |\n", head.join(" | ")));
-                md.push_str(&format!("|{}\n", "---|".repeat(head.len())));
-                for row in rows {
-                    let cells: Vec<String> = row.iter().map(|c| md_spans(c)).collect();
-                    md.push_str(&format!("| {} |\n", cells.join(" | ")));
-                }
-                md.push('\n');
-            }
-        }
-    }
-    md
-}
-
-const PRINT_CSS: &str = r#"
-body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; font-size: 10pt; line-height: 1.35; color: #111; max-width: 180mm; margin: 0 auto; }
-h1 { font-size: 16pt; } h2 { font-size: 13pt; border-bottom: 1px solid #999; margin-top: 1.4em; } h3 { font-size: 11pt; }
-code, .hash { font-family: "DejaVu Sans Mono", monospace; font-size: 8pt; word-break: break-all; overflow-wrap: anywhere; }
-pre { white-space: pre-wrap; word-break: break-all; font-size: 8pt; background: #f4f4f4; padding: 4pt; }
-table { border-collapse: collapse; width: 100%; table-layout: fixed; }
-th, td { border: 1px solid #bbb; padding: 2pt 4pt; vertical-align: top; text-align: left; overflow-wrap: anywhere; }
-th.n, td.n { width: 9mm; } th.h, td.h { width: 30mm; } th.t, td.t { width: 34mm; }
-.flag { color: #a00; font-weight: bold; }
-header.run { display: none; }
-@page { size: A4; margin: 20mm 15mm 18mm 15mm;
-  @bottom-right { content: counter(page) " / " counter(pages); font-size: 8pt; } }
-@media print { h2 { break-after: avoid; } tr, li { break-inside: avoid; } }
-"#;
-
-fn html_spans(spans: &[Span]) -> Markup {
-    html! {
-        @for s in spans {
-            @match s {
-                Span::Text(t) => (t),
-                Span::Code(c) => span.hash { (c) },
-                Span::Strong(t) => strong { (t) },
-            }
-        }
-    }
-}
-
-fn to_html(r: &AuditReport, l: Labels, doc: &[Block]) -> Markup {
-    let header_line = format!(
-        "{} · {} {} → {} · {} {}…",
-        r.origin,
-        l.t("entri", "entries"),
-        r.from.tree_size,
-        r.to.tree_size,
-        l.t("akar", "root"),
-        short(&r.to.root_hash)
-    );
-    // The two checkpoints in every printed page's header.
-    let page_header = format!(
-        "@page {{ @top-center {{ content: \"{}\"; font-size: 8pt; }} }}",
-        header_line.replace(['\\', '"'], "'")
-    );
-    let lang = if l.english { "en" } else { "id" };
-    html! {
-        (DOCTYPE)
-        html lang=(lang) {
-            head {
-                meta charset="utf-8";
-                title { (l.t("Laporan audit", "Audit report")) " " (r.origin) }
-                style { (PreEscaped(PRINT_CSS)) (PreEscaped(page_header)) }
-            }
-            body {
-                @for block in doc {
-                    @match block {
-                        Block::Heading(1, t) => h1 { (t) },
-                        Block::Heading(2, t) => h2 { (t) },
-                        Block::Heading(_, t) => h3 { (t) },
-                        Block::Para(spans) => p { (html_spans(spans)) },
-                        Block::List(items) => ul {
-                            @for i in items {
-                                li.flag[i.flag] { (html_spans(&i.line))
-                                    @if !i.under.is_empty() { ul { @for u in &i.under { li { (html_spans(u)) } } } } }
-                            }
-                        },
-                        Block::Pre(t) => pre { (t) },
-                        Block::Table(head, widths, rows) => table {
-                            thead { tr { @for (h, w) in head.iter().zip(widths) { th class=(w) { (h) } } } }
-                            tbody { @for row in rows { tr { @for (c, w) in row.iter().zip(widths) { td class=(w) { (html_spans(c)) } } } } }
-                        },
-                    }
-                }
-            }
-        }
-    }
 }
