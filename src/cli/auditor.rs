@@ -331,3 +331,137 @@ pub(super) async fn report_cmd(
     );
     Ok(())
 }
+
+/// `prasasti monitor`.
+#[derive(clap::Args, Debug)]
+pub struct MonitorArgs {
+    /// The server to follow.
+    #[arg(long)]
+    server: String,
+    /// The keys trusted.
+    #[command(flatten)]
+    trust: TrustArgs,
+    /// The watch rules: `key <keyid>`, `office <id>`, `programme <id>`,
+    /// `type <statement type>`, `overdue`, one a line.
+    #[arg(long)]
+    watch: PathBuf,
+    /// Where to remember the last checkpoint reported on (default: in
+    /// the user's state directory, per log).
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// POST each alert as JSON to this URL.
+    #[arg(long)]
+    webhook: Option<String>,
+    /// Run this shell command for each alert, with the alert's JSON on
+    /// its standard input and in PRASASTI_ALERT.
+    #[arg(long)]
+    exec: Option<String>,
+    /// Seconds between polls.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    interval: u64,
+    /// Poll once and exit (for cron).
+    #[arg(long)]
+    once: bool,
+}
+
+impl MonitorArgs {
+    /// Runs the command.
+    pub(super) async fn run(self) -> Result<()> {
+        let MonitorArgs {
+            server,
+            trust,
+            watch,
+            state,
+            webhook,
+            exec,
+            interval,
+            once,
+        } = self;
+        let (verifier, policy) = trust.read()?;
+        let text = std::fs::read_to_string(&watch)
+            .with_context(|| format!("reading {}", watch.display()))?;
+        let rules = crate::auditor::monitor::parse_watch(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", watch.display()))?;
+        let state_file = match state {
+            Some(path) => path,
+            None => default_state_file(verifier.name())
+                .map(|p| p.with_extension("monitor.json"))
+                .context("no state directory: give --state FILE")?,
+        };
+        let options = crate::auditor::monitor::MonitorOptions {
+            server,
+            verifier,
+            policy,
+            rules,
+            state_file,
+        };
+        let alerting = Alerting { webhook, exec };
+        monitor_cmd(
+            options,
+            alerting,
+            std::time::Duration::from_secs(interval),
+            once,
+        )
+        .await
+    }
+}
+
+/// What `prasasti audit` does.
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Verify the log, then report what happened in it since a checkpoint:
+    /// per Bupati term and per programme, every line naming its entry.
+    Report {
+        /// Where the log is read.
+        #[command(flatten)]
+        log: LogArgs,
+        /// The keys trusted.
+        #[command(flatten)]
+        trust: TrustArgs,
+        /// Report what happened after this checkpoint (a file holding the
+        /// signed note, such as the state file of an earlier verify).
+        #[arg(long, conflicts_with = "since_size")]
+        since: Option<PathBuf>,
+        /// Report what happened after the first N entries.
+        #[arg(long)]
+        since_size: Option<u64>,
+        /// html (prints on A4), md or json.
+        #[arg(long, default_value = "html")]
+        format: crate::auditor::report::Format,
+        /// id (Bahasa Indonesia) or en.
+        #[arg(long, default_value = "id", value_parser = ["id", "en"])]
+        lang: String,
+        /// Where to write the report.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+impl AuditCommand {
+    /// Runs the command.
+    pub(super) async fn run(self) -> Result<()> {
+        match self {
+            AuditCommand::Report {
+                log,
+                trust,
+                since,
+                since_size,
+                format,
+                lang,
+                out,
+            } => {
+                let (verifier, policy) = trust.read()?;
+                let source = log.source().await?;
+                let since = match (since, since_size) {
+                    (Some(path), _) => crate::auditor::report::Since::Checkpoint(
+                        std::fs::read_to_string(&path)
+                            .with_context(|| format!("reading {}", path.display()))?,
+                    ),
+                    (None, Some(n)) => crate::auditor::report::Since::Size(n),
+                    (None, None) => crate::auditor::report::Since::Start,
+                };
+                report_cmd(&source, verifier, policy, since, format, lang == "en", &out).await
+            }
+        }
+    }
+}

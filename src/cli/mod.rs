@@ -6,6 +6,7 @@ mod drafts;
 mod keys;
 mod official;
 mod server;
+mod trust;
 mod witness;
 
 use std::path::{Path, PathBuf};
@@ -29,6 +30,7 @@ use crate::tlog::proof::verify_inclusion;
 use self::auditor::*;
 use self::official::*;
 use self::server::*;
+use self::trust::*;
 pub use keys::{LEDGER_KEY_FILE, LEDGER_VKEY_FILE, load_ledger_key};
 pub use server::redact;
 
@@ -171,55 +173,7 @@ pub enum Command {
         file: PathBuf,
     },
     /// Run the HTTP server.
-    Serve {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: String,
-        /// The database.
-        #[command(flatten)]
-        database: DatabaseArg,
-        /// The ledger key's directory.
-        #[command(flatten)]
-        keys: KeysArg,
-        /// Create the ledger key first if there is none (needs --origin).
-        #[arg(long)]
-        init: bool,
-        /// Origin for --init.
-        #[arg(long)]
-        origin: Option<String>,
-        /// Fill an empty ledger with demonstration statements.
-        #[arg(long)]
-        demo: bool,
-        /// With --demo: where to write the demo officials' key files.
-        #[arg(long, default_value = "demo-keys")]
-        demo_keys: PathBuf,
-        /// Rewrite the governance projection from the entries when it does
-        /// not match them (the server otherwise refuses to start).
-        #[arg(long)]
-        rebuild_projection: bool,
-        /// The address the public reaches the site at, such as
-        /// <https://prasasti.karanganyarkab.go.id> (for links in feeds).
-        #[arg(long, env = "PRASASTI_PUBLIC_URL")]
-        public_url: Option<String>,
-        /// Submissions one client address may make per minute (a minute's
-        /// worth may come at once); 0 turns the budget off.
-        #[arg(long, default_value_t = crate::server::limits::SUBMISSIONS_PER_MINUTE)]
-        submissions_per_minute: u32,
-        /// Days a draft at the signing desk waits for its co-signatures
-        /// before it expires.
-        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3650))]
-        draft_days: u64,
-        /// A witness policy (c2sp.org/tlog-policy): the server asks its
-        /// witnesses to cosign and publishes only checkpoints its quorum
-        /// cosigned. With --demo and no policy, two demo witnesses run in
-        /// this process.
-        #[arg(long)]
-        witness_policy: Option<PathBuf>,
-        /// Seconds between witnessing rounds (at most one round per interval,
-        /// whatever the number of appends).
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=3600))]
-        witness_interval: u64,
-    },
+    Serve(ServeArgs),
     /// Write the demonstration ledger (Kabupaten Karanganyar, fictional
     /// people, public demo keys) into an empty database.
     Demo {
@@ -292,35 +246,7 @@ pub enum Command {
     /// Follow a log and raise an alert on every new entry matching a watch
     /// rule, every rule violation, every milestone becoming overdue, and
     /// any inconsistency of the log.
-    Monitor {
-        /// The server to follow.
-        #[arg(long)]
-        server: String,
-        /// The keys trusted.
-        #[command(flatten)]
-        trust: TrustArgs,
-        /// The watch rules: `key <keyid>`, `office <id>`, `programme <id>`,
-        /// `type <statement type>`, `overdue`, one a line.
-        #[arg(long)]
-        watch: PathBuf,
-        /// Where to remember the last checkpoint reported on (default: in
-        /// the user's state directory, per log).
-        #[arg(long)]
-        state: Option<PathBuf>,
-        /// POST each alert as JSON to this URL.
-        #[arg(long)]
-        webhook: Option<String>,
-        /// Run this shell command for each alert, with the alert's JSON on
-        /// its standard input and in PRASASTI_ALERT.
-        #[arg(long)]
-        exec: Option<String>,
-        /// Seconds between polls.
-        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=86400))]
-        interval: u64,
-        /// Poll once and exit (for cron).
-        #[arg(long)]
-        once: bool,
-    },
+    Monitor(MonitorArgs),
     /// Write an entry's offline proof from a mirror, without any server:
     /// DIR/N.tlog-proof and DIR/N.entry for check-proof.
     Prove {
@@ -348,86 +274,6 @@ pub enum Command {
     },
 }
 
-/// Where an auditor reads the log: a server, a database or a mirror.
-#[derive(clap::Args, Debug)]
-pub struct LogArgs {
-    /// Read the log from this server.
-    #[arg(
-        long,
-        conflicts_with_all = ["database", "mirror"],
-        required_unless_present_any = ["database", "mirror"]
-    )]
-    server: Option<String>,
-    /// Read the log from this database.
-    #[arg(long, conflicts_with = "mirror")]
-    database: Option<String>,
-    /// Read the log from this mirror directory (prasasti mirror), offline.
-    #[arg(long)]
-    mirror: Option<PathBuf>,
-}
-
-impl LogArgs {
-    async fn source(self) -> Result<Source> {
-        Ok(match (self.server, self.database, self.mirror) {
-            (Some(server), _, _) => Source::Server {
-                base: server.trim_end_matches('/').to_owned(),
-            },
-            (None, Some(database), _) => Source::Database(
-                Store::open(&database)
-                    .await
-                    .with_context(|| format!("opening {}", redact(&database)))?,
-            ),
-            (None, None, Some(dir)) => Source::Mirror(dir),
-            (None, None, None) => bail!("give --server URL, --database URL or --mirror DIR"),
-        })
-    }
-}
-
-/// The keys an auditor trusts: the log's, and the witnesses' through a
-/// policy.
-#[derive(clap::Args, Debug)]
-pub struct TrustArgs {
-    /// The ledger's verifier key file (ledger.vkey); optional with a
-    /// --policy that names the log.
-    #[arg(long, required_unless_present = "policy")]
-    vkey: Option<PathBuf>,
-    /// A witness policy (c2sp.org/tlog-policy): the checkpoint must carry
-    /// cosignatures meeting its quorum.
-    #[arg(long)]
-    policy: Option<PathBuf>,
-}
-
-/// What `prasasti audit` does.
-#[derive(Subcommand, Debug)]
-pub enum AuditCommand {
-    /// Verify the log, then report what happened in it since a checkpoint:
-    /// per Bupati term and per programme, every line naming its entry.
-    Report {
-        /// Where the log is read.
-        #[command(flatten)]
-        log: LogArgs,
-        /// The keys trusted.
-        #[command(flatten)]
-        trust: TrustArgs,
-        /// Report what happened after this checkpoint (a file holding the
-        /// signed note, such as the state file of an earlier verify).
-        #[arg(long, conflicts_with = "since_size")]
-        since: Option<PathBuf>,
-        /// Report what happened after the first N entries.
-        #[arg(long)]
-        since_size: Option<u64>,
-        /// html (prints on A4), md or json.
-        #[arg(long, default_value = "html")]
-        format: crate::auditor::report::Format,
-        /// id (Bahasa Indonesia) or en.
-        #[arg(long, default_value = "id", value_parser = ["id", "en"])]
-        lang: String,
-        /// Where to write the report.
-        #[arg(long)]
-        out: PathBuf,
-    },
-}
-
 /// Runs a parsed command.
 pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
@@ -442,27 +288,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Witness(command) => witness::run(command).await,
-        Command::Audit(AuditCommand::Report {
-            log,
-            trust,
-            since,
-            since_size,
-            format,
-            lang,
-            out,
-        }) => {
-            let (verifier, policy) = trust.read()?;
-            let source = log.source().await?;
-            let since = match (since, since_size) {
-                (Some(path), _) => crate::auditor::report::Since::Checkpoint(
-                    std::fs::read_to_string(&path)
-                        .with_context(|| format!("reading {}", path.display()))?,
-                ),
-                (None, Some(n)) => crate::auditor::report::Since::Size(n),
-                (None, None) => crate::auditor::report::Since::Start,
-            };
-            report_cmd(&source, verifier, policy, since, format, lang == "en", &out).await
-        }
+        Command::Audit(command) => command.run().await,
         Command::Keygen { name, out } => {
             let (vkey, keyid) = keys::keygen(&name, &out)?;
             println!(
@@ -502,56 +328,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             status,
         } => drafts::list(&server, office.as_deref(), &status).await,
         Command::Submit { server, vkey, file } => submit(&server, vkey.as_deref(), &file).await,
-        Command::Serve {
-            listen,
-            database,
-            keys,
-            init,
-            origin,
-            demo,
-            demo_keys,
-            rebuild_projection,
-            public_url,
-            submissions_per_minute,
-            draft_days,
-            witness_policy,
-            witness_interval,
-        } => {
-            if let Some(url) = &public_url
-                && !(url.starts_with("https://") || url.starts_with("http://"))
-            {
-                bail!(
-                    "--public-url must start with https:// (or http://), such as https://prasasti.karanganyarkab.go.id"
-                );
-            }
-            let signer = ledger_key(&keys.dir, init, origin.as_deref())?;
-            let config = crate::server::ServerConfig {
-                limits: crate::server::Limits {
-                    submissions_per_minute,
-                    ..Default::default()
-                },
-                public_url,
-                desk: crate::desk::DeskLimits {
-                    draft_lifetime: std::time::Duration::from_secs(draft_days * 24 * 3600),
-                    ..Default::default()
-                },
-            };
-            let witnesses = match (witness_policy, demo) {
-                (Some(path), _) => Witnesses::Policy(read_policy(&path)?),
-                (None, true) => Witnesses::Demo(demo_witness_dir(&demo_keys)),
-                (None, false) => Witnesses::None,
-            };
-            let app =
-                open_app(&database.url, signer, rebuild_projection, config, witnesses).await?;
-            serve(
-                &listen,
-                &database.url,
-                app,
-                demo.then_some(demo_keys.as_path()),
-                std::time::Duration::from_secs(witness_interval),
-            )
-            .await
-        }
+        Command::Serve(args) => args.run().await,
         Command::Demo {
             database,
             keys,
@@ -580,43 +357,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             let source = log.source().await?;
             verify_cmd(source, verifier, policy, state, strict).await
         }
-        Command::Monitor {
-            server,
-            trust,
-            watch,
-            state,
-            webhook,
-            exec,
-            interval,
-            once,
-        } => {
-            let (verifier, policy) = trust.read()?;
-            let text = std::fs::read_to_string(&watch)
-                .with_context(|| format!("reading {}", watch.display()))?;
-            let rules = crate::auditor::monitor::parse_watch(&text)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", watch.display()))?;
-            let state_file = match state {
-                Some(path) => path,
-                None => default_state_file(verifier.name())
-                    .map(|p| p.with_extension("monitor.json"))
-                    .context("no state directory: give --state FILE")?,
-            };
-            let options = crate::auditor::monitor::MonitorOptions {
-                server,
-                verifier,
-                policy,
-                rules,
-                state_file,
-            };
-            let alerting = Alerting { webhook, exec };
-            monitor_cmd(
-                options,
-                alerting,
-                std::time::Duration::from_secs(interval),
-                once,
-            )
-            .await
-        }
+        Command::Monitor(args) => args.run().await,
         Command::Prove { mirror, index, out } => {
             let (bundle, entry) = crate::auditor::mirror::prove(&mirror, index)?;
             std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
@@ -649,54 +390,4 @@ pub async fn run(cli: Cli) -> Result<()> {
             check_proof(&verifier, policy.as_ref(), &proof, &entry)
         }
     }
-}
-
-/// Reads a witness policy file.
-fn read_policy(path: &Path) -> Result<crate::tlog::policy::Policy> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    crate::tlog::policy::Policy::parse(&text)
-        .with_context(|| format!("{} is not a witness policy", path.display()))
-}
-
-impl TrustArgs {
-    /// The log key and the witness policy: the key from `--vkey`, or from
-    /// the policy's one `log` line.
-    fn read(&self) -> Result<(NoteVerifier, Option<crate::tlog::policy::Policy>)> {
-        trust(self.vkey.as_deref(), self.policy.as_deref())
-    }
-}
-
-fn trust(
-    vkey: Option<&Path>,
-    policy: Option<&Path>,
-) -> Result<(NoteVerifier, Option<crate::tlog::policy::Policy>)> {
-    let policy = policy.map(read_policy).transpose()?;
-    let verifier = match (vkey, &policy) {
-        (Some(path), _) => read_verifier(path)?,
-        (None, Some(p)) => match p.logs.as_slice() {
-            [log] => log.key.clone(),
-            [] => bail!("the policy names no log: give --vkey"),
-            _ => bail!("the policy names several logs: give --vkey for the one to verify"),
-        },
-        (None, None) => bail!("give --vkey (or a --policy with a log line)"),
-    };
-    if let Some(log) = policy.as_ref().and_then(|p| p.log(verifier.name()))
-        && log.key != verifier
-    {
-        bail!(
-            "the policy's key for {} ({}) is not the key given ({})",
-            verifier.name(),
-            log.key.to_vkey_string(),
-            verifier.to_vkey_string()
-        );
-    }
-    Ok((verifier, policy))
-}
-
-fn read_verifier(path: &Path) -> Result<NoteVerifier> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    NoteVerifier::parse(text.trim())
-        .with_context(|| format!("{} is not a verifier key", path.display()))
 }

@@ -254,3 +254,109 @@ mod tests {
         assert_eq!(redact("postgres://u:p@h"), "postgres://u:***@h");
     }
 }
+
+/// `prasasti serve`.
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// The database.
+    #[command(flatten)]
+    database: DatabaseArg,
+    /// The ledger key's directory.
+    #[command(flatten)]
+    keys: KeysArg,
+    /// Create the ledger key first if there is none (needs --origin).
+    #[arg(long)]
+    init: bool,
+    /// Origin for --init.
+    #[arg(long)]
+    origin: Option<String>,
+    /// Fill an empty ledger with demonstration statements.
+    #[arg(long)]
+    demo: bool,
+    /// With --demo: where to write the demo officials' key files.
+    #[arg(long, default_value = "demo-keys")]
+    demo_keys: PathBuf,
+    /// Rewrite the governance projection from the entries when it does
+    /// not match them (the server otherwise refuses to start).
+    #[arg(long)]
+    rebuild_projection: bool,
+    /// The address the public reaches the site at, such as
+    /// <https://prasasti.karanganyarkab.go.id> (for links in feeds).
+    #[arg(long, env = "PRASASTI_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Submissions one client address may make per minute (a minute's
+    /// worth may come at once); 0 turns the budget off.
+    #[arg(long, default_value_t = crate::server::limits::SUBMISSIONS_PER_MINUTE)]
+    submissions_per_minute: u32,
+    /// Days a draft at the signing desk waits for its co-signatures
+    /// before it expires.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3650))]
+    draft_days: u64,
+    /// A witness policy (c2sp.org/tlog-policy): the server asks its
+    /// witnesses to cosign and publishes only checkpoints its quorum
+    /// cosigned. With --demo and no policy, two demo witnesses run in
+    /// this process.
+    #[arg(long)]
+    witness_policy: Option<PathBuf>,
+    /// Seconds between witnessing rounds (at most one round per interval,
+    /// whatever the number of appends).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    witness_interval: u64,
+}
+
+impl ServeArgs {
+    /// Runs the command.
+    pub(super) async fn run(self) -> Result<()> {
+        let ServeArgs {
+            listen,
+            database,
+            keys,
+            init,
+            origin,
+            demo,
+            demo_keys,
+            rebuild_projection,
+            public_url,
+            submissions_per_minute,
+            draft_days,
+            witness_policy,
+            witness_interval,
+        } = self;
+        if let Some(url) = &public_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            bail!(
+                "--public-url must start with https:// (or http://), such as https://prasasti.karanganyarkab.go.id"
+            );
+        }
+        let signer = ledger_key(&keys.dir, init, origin.as_deref())?;
+        let config = crate::server::ServerConfig {
+            limits: crate::server::Limits {
+                submissions_per_minute,
+                ..Default::default()
+            },
+            public_url,
+            desk: crate::desk::DeskLimits {
+                draft_lifetime: std::time::Duration::from_secs(draft_days * 24 * 3600),
+                ..Default::default()
+            },
+        };
+        let witnesses = match (witness_policy, demo) {
+            (Some(path), _) => Witnesses::Policy(read_policy(&path)?),
+            (None, true) => Witnesses::Demo(demo_witness_dir(&demo_keys)),
+            (None, false) => Witnesses::None,
+        };
+        let app = open_app(&database.url, signer, rebuild_projection, config, witnesses).await?;
+        serve(
+            &listen,
+            &database.url,
+            app,
+            demo.then_some(demo_keys.as_path()),
+            std::time::Duration::from_secs(witness_interval),
+        )
+        .await
+    }
+}
