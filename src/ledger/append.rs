@@ -379,39 +379,117 @@ where
     }
 }
 
+/// The longest a batch waits for a round of signature checks in progress
+/// to hand over its envelopes (a round of a few hundred takes about a
+/// millisecond or two on two cores).
+const LINGER: Duration = Duration::from_millis(3);
+
+/// Moves the jobs already waiting into `batch`, up to [`MAX_BATCH`]; how
+/// many it moved.
+fn take_waiting(jobs: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>) -> usize {
+    let before = batch.len();
+    while batch.len() < MAX_BATCH {
+        match jobs.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
+        }
+    }
+    batch.len() - before
+}
+
 /// The single appender of this process: takes every waiting submission
 /// into one transaction (group commit), so one fsync and one checkpoint
-/// serve many entries. Proofs and replies of a committed batch are built in
-/// another task while the next batch is being committed.
+/// serve many entries. While a batch commits, the next one gathers; proofs
+/// and replies of a committed batch are built in another task.
 pub(super) async fn appender(inner: Arc<Inner>, mut jobs: mpsc::Receiver<Job>) {
-    let metrics = crate::metrics::metrics();
-    while let Some(first) = jobs.recv().await {
+    let mut running: Option<Running> = None;
+    loop {
+        // The first job of the next batch; the batch in flight, if any, is
+        // answered as soon as it ends, whether or not a job comes.
+        let first = match running.as_mut() {
+            None => jobs.recv().await,
+            Some(batch) => tokio::select! {
+                job = jobs.recv() => job,
+                ended = &mut batch.task => {
+                    if let Some(batch) = running.take() {
+                        batch.answer(&inner, ended);
+                    }
+                    continue;
+                }
+            },
+        };
+        let Some(first) = first else { break };
         let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+        take_waiting(&mut jobs, &mut batch);
+        // Envelopes whose signatures are being checked are about to be
+        // submitted: a batch that waits for them costs one commit less.
+        if batch.len() < MAX_BATCH && running.is_none() {
+            inner.checker.round_finished(LINGER).await;
+            // Let the answered requests' tasks submit, while they do.
+            loop {
+                tokio::task::yield_now().await;
+                if take_waiting(&mut jobs, &mut batch) == 0 {
+                    break;
+                }
             }
         }
-        metrics
+        if let Some(mut previous) = running.take() {
+            let ended = (&mut previous.task).await;
+            previous.answer(&inner, ended);
+            take_waiting(&mut jobs, &mut batch);
+        }
+        crate::metrics::metrics()
             .queue_depth
             .store(jobs.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        running = Some(Running::start(&inner, batch));
+    }
+    if let Some(mut last) = running {
+        let ended = (&mut last.task).await;
+        last.answer(&inner, ended);
+    }
+}
+
+/// A batch being appended, in its own task: a panic in the rules (a bug)
+/// fails this batch only, and the appender goes on serving.
+struct Running {
+    task: tokio::task::JoinHandle<Result<Committed, LedgerError>>,
+    replies: Vec<oneshot::Sender<Result<Appended, LedgerError>>>,
+    started: std::time::Instant,
+}
+
+impl Running {
+    fn start(inner: &Arc<Inner>, batch: Vec<Job>) -> Running {
         let (submissions, replies): (Vec<Submission>, Vec<_>) =
             batch.into_iter().map(|j| (j.submission, j.reply)).unzip();
-        let started = std::time::Instant::now();
-        let entries = submissions.len();
-        // The batch runs in its own task, so a panic in the rules (a bug)
-        // fails this batch only: the appender goes on serving.
-        let attempt = tokio::spawn({
+        let task = tokio::spawn({
             let inner = inner.clone();
             async move { retrying(|| inner.try_append_batch(&submissions)).await }
         });
-        let committed = attempt.await.unwrap_or_else(|e| {
+        Running {
+            task,
+            replies,
+            started: std::time::Instant::now(),
+        }
+    }
+
+    /// Records the batch's metrics and answers its submitters (building
+    /// their proofs in another task).
+    fn answer(
+        self,
+        inner: &Arc<Inner>,
+        ended: Result<Result<Committed, LedgerError>, tokio::task::JoinError>,
+    ) {
+        let Running {
+            replies, started, ..
+        } = self;
+        let entries = replies.len();
+        let committed = ended.unwrap_or_else(|e| {
             tracing::error!(error = %e, entries, "the append of a batch panicked; its submissions are refused and the appender goes on");
             Err(LedgerError::AppendFailed(
                 "the ledger failed unexpectedly while checking this batch; nothing was appended (the cause is in the server's log)".into(),
             ))
         });
+        let metrics = crate::metrics::metrics();
         tracing::debug!(entries, elapsed = ?started.elapsed(), "batch committed");
         metrics.batch_size.observe_count(entries as u64);
         metrics.batch_commit.observe(started.elapsed());

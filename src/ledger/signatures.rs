@@ -105,6 +105,17 @@ fn strict(check: &Check<'_>) -> bool {
 #[derive(Clone)]
 pub struct EnvelopeChecker {
     jobs: tokio::sync::mpsc::Sender<CheckJob>,
+    rounds: std::sync::Arc<Rounds>,
+}
+
+/// What the checker tells those waiting for its results in bulk (the
+/// appender): how many envelopes are being checked, and when a round ends.
+#[derive(Default)]
+struct Rounds {
+    /// Envelopes given to the checker and not yet answered.
+    in_flight: std::sync::atomic::AtomicUsize,
+    /// Told when a round's answers have all been sent.
+    done: tokio::sync::Notify,
 }
 
 type CheckJob = (
@@ -121,6 +132,8 @@ impl EnvelopeChecker {
     /// A checker for the ledger `origin`, with its task.
     pub fn start(origin: String) -> EnvelopeChecker {
         let (jobs, mut rx) = tokio::sync::mpsc::channel::<CheckJob>(4 * MAX_ROUND);
+        let rounds = std::sync::Arc::new(Rounds::default());
+        let told = rounds.clone();
         tokio::spawn(async move {
             while let Some(first) = rx.recv().await {
                 let mut round = vec![first];
@@ -131,6 +144,7 @@ impl EnvelopeChecker {
                     }
                 }
                 let (envelopes, replies): (Vec<_>, Vec<_>) = round.into_iter().unzip();
+                let answered = replies.len();
                 let origin = origin.clone();
                 let checked = tokio::task::spawn_blocking(move || {
                     use rayon::prelude::*;
@@ -152,9 +166,31 @@ impl EnvelopeChecker {
                     // (their handlers answer 503) and the checker goes on.
                     Err(e) => tracing::error!(error = %e, "a round of signature checks failed"),
                 }
+                told.in_flight
+                    .fetch_sub(answered, std::sync::atomic::Ordering::AcqRel);
+                told.done.notify_waiters();
             }
         });
-        EnvelopeChecker { jobs }
+        EnvelopeChecker { jobs, rounds }
+    }
+
+    /// Waits, at most `limit`, until the round of checks in progress (if
+    /// any) has sent its answers: the appender, holding a batch, waits so
+    /// that the envelopes about to be submitted join it rather than the
+    /// next one. Returns at once when nothing is being checked, so a lone
+    /// request never waits.
+    pub async fn round_finished(&self, limit: std::time::Duration) {
+        let done = self.rounds.done.notified();
+        tokio::pin!(done);
+        done.as_mut().enable();
+        if self
+            .rounds
+            .in_flight
+            .load(std::sync::atomic::Ordering::Acquire)
+            > 0
+        {
+            let _ = tokio::time::timeout(limit, done).await;
+        }
     }
 
     /// Checks an envelope as [`VerifiedEnvelope::check`] does; `None` when
@@ -166,7 +202,12 @@ impl EnvelopeChecker {
         envelope: super::statement::Envelope,
     ) -> Option<Result<super::statement::VerifiedEnvelope, super::statement::EnvelopeError>> {
         let (reply, rx) = tokio::sync::oneshot::channel();
-        self.jobs.send((envelope, reply)).await.ok()?;
+        let in_flight = &self.rounds.in_flight;
+        in_flight.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        if self.jobs.send((envelope, reply)).await.is_err() {
+            in_flight.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+            return None;
+        }
         rx.await.ok()
     }
 }
@@ -308,5 +349,45 @@ mod tests {
         assert_eq!(failing(&checks), refused_by_strict);
         // Both kinds are there.
         assert!(refused_by_strict.len() > 10 && refused_by_strict.len() < checks.len() - 10);
+    }
+
+    #[tokio::test]
+    async fn the_checker_counts_what_it_is_checking_and_a_lone_batch_never_waits() {
+        let key = SigningKey::from_bytes(&[9; 32]);
+        let origin = "test.prasasti.example/ledger";
+        let checker = EnvelopeChecker::start(origin.to_owned());
+        let envelope = |id: &str| {
+            let serde_json::Value::Object(statement) = serde_json::json!(
+                {"type": "document.register", "id": id, "ledger": origin}
+            ) else {
+                unreachable!()
+            };
+            crate::ledger::statement::seal(&statement, &key)
+        };
+        let mut forged = envelope("forged");
+        forged.signatures[0].sig = envelope("other").signatures[0].sig.clone();
+        let (good, bad) = tokio::join!(checker.check(envelope("a")), checker.check(forged));
+        assert!(matches!(good, Some(Ok(_))));
+        assert!(matches!(
+            bad,
+            Some(Err(
+                crate::ledger::statement::EnvelopeError::InvalidSignature { .. }
+            ))
+        ));
+        // Both answered: nothing is being checked, so a batch waiting for
+        // the round in progress goes on at once rather than after an hour.
+        assert_eq!(
+            checker
+                .rounds
+                .in_flight
+                .load(std::sync::atomic::Ordering::Acquire),
+            0
+        );
+        tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            checker.round_finished(std::time::Duration::from_secs(3600)),
+        )
+        .await
+        .expect("no round in progress, no wait");
     }
 }
