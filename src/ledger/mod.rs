@@ -201,7 +201,11 @@ impl Ledger {
         });
         inner.ensure_checkpoint().await?;
         let (jobs, rx) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(appender(inner.clone(), rx));
+        let answers = tokio::runtime::Handle::current();
+        match append::runtime() {
+            Some(runtime) => runtime.spawn(appender(inner.clone(), rx, answers)),
+            None => tokio::spawn(appender(inner.clone(), rx, answers)),
+        };
         Ok(Ledger { inner, jobs })
     }
 
