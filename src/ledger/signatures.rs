@@ -112,7 +112,7 @@ pub struct EnvelopeChecker {
 /// appender): how many envelopes are being checked, and when a round ends.
 #[derive(Default)]
 struct Rounds {
-    /// Envelopes given to the checker and not yet answered.
+    /// Envelopes of the round being checked.
     in_flight: std::sync::atomic::AtomicUsize,
     /// Told when a round's answers have all been sent.
     done: tokio::sync::Notify,
@@ -144,7 +144,11 @@ impl EnvelopeChecker {
                     }
                 }
                 let (envelopes, replies): (Vec<_>, Vec<_>) = round.into_iter().unzip();
+                // Counted and uncounted by this task alone, so a request
+                // that goes away never leaves the count behind.
                 let answered = replies.len();
+                told.in_flight
+                    .fetch_add(answered, std::sync::atomic::Ordering::AcqRel);
                 let origin = origin.clone();
                 let checked = tokio::task::spawn_blocking(move || {
                     use rayon::prelude::*;
@@ -202,12 +206,7 @@ impl EnvelopeChecker {
         envelope: super::statement::Envelope,
     ) -> Option<Result<super::statement::VerifiedEnvelope, super::statement::EnvelopeError>> {
         let (reply, rx) = tokio::sync::oneshot::channel();
-        let in_flight = &self.rounds.in_flight;
-        in_flight.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-        if self.jobs.send((envelope, reply)).await.is_err() {
-            in_flight.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
-            return None;
-        }
+        self.jobs.send((envelope, reply)).await.ok()?;
         rx.await.ok()
     }
 }
