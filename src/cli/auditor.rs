@@ -1,4 +1,5 @@
-//! For auditors: the full verify and the offline proof check.
+//! For auditors: the full verify, the audit report, the mirror, the monitor
+//! and the offline proof check.
 
 use super::*;
 use crate::ledger::verify::VerifyError;
