@@ -134,6 +134,11 @@ pub struct Metrics {
     pub entries_appended: AtomicU64,
     /// Batches committed.
     pub batches: AtomicU64,
+    /// Batches that could not be appended in one request on the head this
+    /// process last left (another process appended, a statement was
+    /// already in the log, or a submission was refused) and were appended
+    /// with the head read under the lock.
+    pub append_fallbacks: AtomicU64,
     /// Entries per batch (submissions taken together).
     pub batch_size: Histogram,
     /// Time to check and commit one batch.
@@ -160,6 +165,7 @@ pub fn metrics() -> &'static Metrics {
     METRICS.get_or_init(|| Metrics {
         entries_appended: AtomicU64::new(0),
         batches: AtomicU64::new(0),
+        append_fallbacks: AtomicU64::new(0),
         batch_size: Histogram::new(&ENTRIES, 1.0),
         batch_commit: Histogram::new(&SECONDS, 1e9),
         queue_depth: AtomicU64::new(0),
@@ -194,6 +200,12 @@ impl Metrics {
             "counter",
             "Append batches committed by this process.",
             &self.batches,
+        );
+        scalar(
+            "prasasti_append_fallbacks_total",
+            "counter",
+            "Batches appended with the head read under the lock after the append in one request could not serve (another process appended, a statement was already in the log, or a submission was refused).",
+            &self.append_fallbacks,
         );
         scalar(
             "prasasti_append_queue_depth",

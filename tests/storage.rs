@@ -340,6 +340,64 @@ async fn two_servers_and_sixteen_writers_make_one_linear_verifiable_log() {
     .await;
 }
 
+/// Submits the document statement `id` to `ledger`: its index and
+/// whether it was new.
+async fn append(ledger: &prasasti::ledger::Ledger, id: &str) -> (u64, bool) {
+    let envelope =
+        prasasti::ledger::statement::VerifiedEnvelope::check(signed(id), ORIGIN).expect("envelope");
+    let appended = ledger.submit(envelope).await.expect("appended");
+    (appended.index, appended.created)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_placed_on_a_head_that_moved_is_placed_again_on_the_new_one() {
+    on_each_backend(|db| async move {
+        let a = open_app(&db).await;
+        write_genesis(&a.ledger).await;
+        let b = open_app(&db).await;
+        let fallbacks = || {
+            prasasti::metrics::metrics()
+                .append_fallbacks
+                .load(std::sync::atomic::Ordering::Relaxed)
+        };
+        let before = fallbacks();
+        // A knows the head after its own batches; on SQLite it appends
+        // without reading it.
+        assert_eq!(append(&a.ledger, "m-a1").await, (1, true));
+        assert_eq!(append(&a.ledger, "m-a2").await, (2, true));
+        // B appends behind A's back.
+        assert_eq!(append(&b.ledger, "m-b1").await, (3, true));
+        // A's next batch, placed at 3, finds the index taken and is placed
+        // again after B's entry.
+        assert_eq!(append(&a.ledger, "m-a3").await, (4, true));
+        // A statement already in the log, unknown to A's last batch: the
+        // one-request append fails on its id, the head read finds it.
+        assert_eq!(append(&a.ledger, "m-b1").await, (3, false));
+        assert_eq!(append(&a.ledger, "m-a4").await, (5, true));
+        if db.name == "sqlite" {
+            // Metrics are the process's: other tests only add to them.
+            assert!(
+                fallbacks() >= before + 2,
+                "{} fallbacks",
+                fallbacks() - before
+            );
+        }
+        let report = audit(&db.url)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", db.name));
+        assert_eq!(report.entries, 6);
+        // Both ledgers hold the same state and answer from it.
+        assert_eq!(append(&b.ledger, "m-b2").await, (6, true));
+        assert_eq!(
+            a.governance.state_hash(7).await.unwrap(),
+            b.governance.state_hash(7).await.unwrap(),
+            "{}",
+            db.name
+        );
+    })
+    .await;
+}
+
 /// Acknowledged entries: (index, statement id).
 type Acked = Arc<Mutex<Vec<(u64, String)>>>;
 

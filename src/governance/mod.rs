@@ -558,7 +558,22 @@ fn projection_difference(
         .map(|(kind, id)| format!("it lacks {kind} {id:?}"))
 }
 
+impl Governance {
+    /// A fold that starts from `snapshot` and, once its batch commits,
+    /// installs itself as the current state.
+    fn fold_from(&self, snapshot: &Folded) -> StateFold {
+        let mut fold = StateFold::from(snapshot.clone());
+        fold.owner = Some(self.shared.clone());
+        fold
+    }
+}
+
 impl Rules for Governance {
+    fn resume(&self, size: u64) -> Option<Box<dyn BatchFold>> {
+        let snapshot = self.shared.snapshot();
+        (snapshot.size == size).then(|| Box::new(self.fold_from(&snapshot)) as Box<dyn BatchFold>)
+    }
+
     fn begin<'a>(
         &'a self,
         tx: &'a AppendTx,
@@ -573,8 +588,7 @@ impl Rules for Governance {
                 ))
                 .into());
             }
-            let mut fold = StateFold::from((*snapshot).clone());
-            fold.owner = Some(self.shared.clone());
+            let mut fold = self.fold_from(&snapshot);
             while fold.size() < size {
                 let rows = tx
                     .entries(fold.size(), (size - fold.size()).min(MAX_BATCH as u64))

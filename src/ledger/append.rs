@@ -10,8 +10,8 @@ use std::time::Duration;
 use chrono::Utc;
 use tokio::sync::{mpsc, oneshot};
 
-use super::entry::{self, Entry, RecordedAt, format_time, parse_time};
-use super::rules::Refusal;
+use super::entry::{self, Entry, RecordedAt, format_time};
+use super::rules::{BatchFold, Refusal};
 use super::statement::{self, VerifiedEnvelope};
 use super::{Appended, Inner, LedgerError, MAX_BATCH};
 use crate::store::{AppendTx, NewEntry, StoreError, StoredCheckpoint};
@@ -34,7 +34,49 @@ pub(super) struct Submission {
 #[derive(Clone)]
 pub(super) struct Edge {
     last_leaf: Hash,
+    /// When that batch was recorded.
+    recorded_at: RecordedAt,
     range: CompactRange,
+}
+
+/// Where a batch starts: the last leaf, the time its entries record, the
+/// tree's right edge, the rules' state, and the statements already in the
+/// log that the batch names (id → (index, digest)).
+struct Start {
+    prev: Hash,
+    recorded_at: RecordedAt,
+    range: CompactRange,
+    fold: Option<Box<dyn BatchFold>>,
+    known: HashMap<String, (u64, Hash)>,
+}
+
+/// A batch decided on its start, not yet written: the log's size it
+/// starts at, each submission's outcome, the new entries and subtree
+/// hashes, the edge it started on, and the edge and rules' state after it.
+struct Placed {
+    size: u64,
+    outcomes: Vec<Pending>,
+    entries: Vec<NewEntry>,
+    nodes: Vec<(NodeId, Hash)>,
+    edge_nodes: Vec<(NodeId, Hash)>,
+    edge: Edge,
+    fold: Option<Box<dyn BatchFold>>,
+}
+
+impl Placed {
+    /// Whether every submission is a new entry or repeats one of this batch.
+    fn all_new(&self) -> bool {
+        self.outcomes
+            .iter()
+            .all(|o| matches!(o, Pending::New(_) | Pending::Existing(_)))
+    }
+}
+
+/// The time a batch records: now, or the last batch's time if the clock
+/// has gone back (recorded times never go backwards).
+fn recorded_after(last: Option<RecordedAt>) -> RecordedAt {
+    let now = Utc::now();
+    RecordedAt::new(last.map_or(now, |l| l.instant().max(now)))
 }
 
 pub(super) struct Job {
@@ -130,42 +172,118 @@ impl Inner {
         Ok(results)
     }
 
-    /// One attempt at appending a batch in one transaction with one checkpoint.
+    /// One attempt at appending a batch in one transaction with one
+    /// checkpoint: where the database allows, in one request on the head
+    /// this process last left; else, or if that fails, under the lock with
+    /// the head read.
     async fn try_append_batch(&self, batch: &[Submission]) -> Result<Committed, LedgerError> {
+        if let Some(start) = self.start_from_memory() {
+            let placed = self.place(batch, start);
+            // Without the head read, a refusal could be a statement already
+            // in the log (to be answered with its entry), and a submission
+            // already in the log that the rules accept again is caught by
+            // the database: both are decided the usual way.
+            if placed.all_new() {
+                match self.commit(placed, None).await {
+                    Ok(committed) => return Ok(committed),
+                    Err(e) => {
+                        tracing::debug!(error = %e, "append in one request failed; appending with the head read");
+                    }
+                }
+            }
+            crate::metrics::metrics()
+                .append_fallbacks
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         let tx = self.store.begin_append().await?;
-        let ids: Vec<&str> = batch.iter().map(|s| s.envelope.statement_id()).collect();
-        let (head, mut known) = tx.head_and_statements(&ids).await?;
+        let start = self.start_under_lock(&tx, batch).await?;
+        let placed = self.place(batch, start);
+        self.commit(placed, Some(tx)).await
+    }
 
-        let size = head.as_ref().map_or(0, |h| h.size);
-        let mut prev = head.as_ref().map_or(Hash::ZERO, |h| h.last_leaf);
-        // recorded_at never goes backwards, even if the clock does.
-        let now = Utc::now();
-        let last = head.as_ref().and_then(|h| parse_time(&h.last_recorded_at));
-        let recorded_at = RecordedAt::new(last.map_or(now, |l| l.max(now)));
-
-        // The edge kept from this process's last batch serves when the head
-        // read under the lock is where that batch ended: same size, same
-        // last leaf (which covers every entry before it through `prev`).
-        let kept = self
-            .edge
+    fn edge(&self) -> Option<Edge> {
+        self.edge
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
-            .filter(|e| e.range.size() == size && e.last_leaf == prev);
-        let mut range = match kept {
-            Some(edge) => edge.range,
-            None => compact_range(&tx, size).await?,
+    }
+
+    /// Where the next batch starts if nothing has changed since this
+    /// process's last batch: its edge and its rules' state, with no read.
+    /// `None` where the database cannot take an append in one request, or
+    /// the rules' state is elsewhere.
+    fn start_from_memory(&self) -> Option<Start> {
+        if !self.store.appends_at_once() {
+            return None;
+        }
+        let edge = self.edge()?;
+        let fold = match &self.rules {
+            Some(rules) => Some(rules.resume(edge.range.size())?),
+            None => None,
         };
+        Some(Start {
+            prev: edge.last_leaf,
+            recorded_at: recorded_after(Some(edge.recorded_at)),
+            range: edge.range,
+            fold,
+            known: HashMap::new(),
+        })
+    }
+
+    /// Where the batch starts, read under the lock of `tx`: the head, which
+    /// of the batch's statements are already in the log, the right edge
+    /// (kept from this process's last batch if the head is where it ended)
+    /// and the rules' state.
+    async fn start_under_lock(
+        &self,
+        tx: &AppendTx,
+        batch: &[Submission],
+    ) -> Result<Start, LedgerError> {
+        let ids: Vec<&str> = batch.iter().map(|s| s.envelope.statement_id()).collect();
+        let (head, known) = tx.head_and_statements(&ids).await?;
+        let size = head.as_ref().map_or(0, |h| h.size);
+        let prev = head.as_ref().map_or(Hash::ZERO, |h| h.last_leaf);
+        let last = head
+            .as_ref()
+            .and_then(|h| RecordedAt::parse(&h.last_recorded_at));
+        // The same size and last leaf (which covers every entry before it
+        // through `prev`) say the kept edge is this tree's.
+        let kept = self
+            .edge()
+            .filter(|e| e.range.size() == size && e.last_leaf == prev);
+        let range = match kept {
+            Some(edge) => edge.range,
+            None => compact_range(tx, size).await?,
+        };
+        let fold = match &self.rules {
+            Some(rules) => Some(rules.begin(tx, size).await?),
+            None => None,
+        };
+        Ok(Start {
+            prev,
+            recorded_at: recorded_after(last),
+            range,
+            fold,
+            known,
+        })
+    }
+
+    /// Decides each submission of the batch in turn on `start`: an entry
+    /// of the log, a statement already there, or a refusal.
+    fn place(&self, batch: &[Submission], start: Start) -> Placed {
+        let Start {
+            mut prev,
+            recorded_at,
+            mut range,
+            mut fold,
+            mut known,
+        } = start;
+        let size = range.size();
         // The old tree's right edge and the batch's new subtrees are every
         // hash the new entries' inclusion proofs need (each left sibling of a
         // new leaf's path is a whole subtree of the edge or a new one), so
         // the proofs need no read after the commit.
         let edge_nodes = range.nodes().to_vec();
-        let mut fold = match &self.rules {
-            Some(rules) => Some(rules.begin(&tx, size).await?),
-            None => None,
-        };
-
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut entries = Vec::new();
         let mut nodes = Vec::new();
@@ -221,7 +339,33 @@ impl Inner {
             });
             outcomes.push(Pending::New(index));
         }
+        Placed {
+            size,
+            outcomes,
+            entries,
+            nodes,
+            edge_nodes,
+            edge: Edge {
+                last_leaf: prev,
+                recorded_at,
+                range,
+            },
+            fold,
+        }
+    }
 
+    /// Commits a placed batch: in the transaction `tx` when given, else in
+    /// one request that fails if the log has moved since the batch's start.
+    async fn commit(&self, placed: Placed, tx: Option<AppendTx>) -> Result<Committed, LedgerError> {
+        let Placed {
+            size,
+            outcomes,
+            entries,
+            nodes,
+            edge_nodes,
+            edge,
+            mut fold,
+        } = placed;
         let checkpoint = if entries.is_empty() {
             drop(tx);
             if let Some(fold) = fold {
@@ -230,18 +374,24 @@ impl Inner {
             }
             self.latest_checkpoint().await?
         } else {
-            let checkpoint = self.sign_checkpoint(range.size(), range.root())?;
+            let checkpoint = self.sign_checkpoint(edge.range.size(), edge.range.root())?;
             let projection = fold.as_mut().map(|f| f.projection());
-            tx.insert(&entries, &nodes, &checkpoint, projection.as_ref())
-                .await?;
-            tx.commit().await?;
+            let projection = projection.as_ref();
+            match tx {
+                Some(tx) => {
+                    tx.insert(&entries, &nodes, &checkpoint, projection).await?;
+                    tx.commit().await?;
+                }
+                None => {
+                    self.store
+                        .append_at_once(&entries, &nodes, &checkpoint, projection)
+                        .await?;
+                }
+            }
             *self
                 .edge
                 .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Edge {
-                last_leaf: prev,
-                range: range.clone(),
-            });
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(edge);
             if let Some(fold) = fold {
                 fold.install();
             }
@@ -254,9 +404,9 @@ impl Inner {
             Some((e.leaf_hash, e.body.clone()))
         };
         // Fill in the entries that were already in the log.
-        let mut placed = Vec::with_capacity(outcomes.len());
+        let mut settled = Vec::with_capacity(outcomes.len());
         for outcome in outcomes {
-            placed.push(match outcome {
+            settled.push(match outcome {
                 Pending::New(index) => {
                     let (leaf_hash, entry) = added(index).ok_or_else(|| {
                         LedgerError::AppendFailed(format!(
@@ -297,7 +447,7 @@ impl Inner {
             });
         }
         Ok((
-            placed,
+            settled,
             checkpoint,
             edge_nodes.into_iter().chain(nodes).collect(),
         ))

@@ -90,4 +90,13 @@ pub trait Rules: Send + Sync + 'static {
         tx: &'a AppendTx,
         size: u64,
     ) -> BoxFuture<'a, Result<Box<dyn BatchFold>, LedgerError>>;
+
+    /// A fold of the log of `size` entries from the state this process
+    /// holds, with no read; `None` when that state is not at `size` (another
+    /// server appended since, say), and the appender then calls
+    /// [`begin`](Self::begin) under the lock. By default always `None`.
+    fn resume(&self, size: u64) -> Option<Box<dyn BatchFold>> {
+        let _ = size;
+        None
+    }
 }

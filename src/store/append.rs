@@ -104,39 +104,10 @@ impl AppendTx {
         projection: Option<&ProjectionChanges>,
     ) -> Result<(), StoreError> {
         let backend = self.tx.get_database_backend();
-        let mut writes = Vec::new();
-        for chunk in entries.chunks(INSERT_CHUNK) {
-            let rows = chunk.iter().map(|e| entry::ActiveModel {
-                idx: Set(to_i64(e.index)),
-                statement_id: Set(e.statement_id.clone()),
-                digest: Set(e.digest.0.to_vec()),
-                leaf_hash: Set(e.leaf_hash.0.to_vec()),
-                recorded_at: Set(e.recorded_at.clone()),
-                body: Set(e.body.clone()),
-            });
-            writes.push(entry::Entity::insert_many(rows).build(backend));
-        }
-        for chunk in nodes.chunks(INSERT_CHUNK) {
-            let rows = chunk.iter().map(|(id, hash)| tree_node::ActiveModel {
-                level: Set(i16::from(id.level)),
-                idx: Set(to_i64(id.index)),
-                hash: Set(hash.0.to_vec()),
-            });
-            writes.push(tree_node::Entity::insert_many(rows).build(backend));
-        }
-        writes.push(
-            checkpoint::Entity::insert(checkpoint::ActiveModel {
-                tree_size: Set(to_i64(checkpoint.tree_size)),
-                root_hash: Set(checkpoint.root.0.to_vec()),
-                note: Set(checkpoint.note.clone()),
-                signed_at: Set(checkpoint.signed_at.clone()),
-            })
-            .build(backend),
-        );
-        if let Some(changes) = projection {
-            projection_writes(backend, changes.tree_size, &changes.objects, &mut writes);
-        }
-        self.execute(writes).await
+        self.execute(batch_writes(
+            backend, entries, nodes, checkpoint, projection,
+        ))
+        .await
     }
 
     /// Runs statements in order, as few requests as the values allow (see
@@ -177,6 +148,143 @@ impl AppendTx {
         self.tx.commit().await?;
         Ok(())
     }
+}
+
+impl Store {
+    /// Whether this database takes a whole append in one request (see
+    /// [`Store::append_at_once`]): SQLite does.
+    pub fn appends_at_once(&self) -> bool {
+        self.backend == Backend::Sqlite
+    }
+
+    /// Appends a batch placed on a head this process already knows, without
+    /// reading it: taking the write lock, the writes and the commit go to
+    /// SQLite as one list of statements, one hand-off to its thread where
+    /// the transaction of [`Store::begin_append`] takes four. If another
+    /// process has appended since, the batch's first entry finds its index
+    /// taken, nothing is written, and the error says so: the caller then
+    /// appends the usual way, reading the head under the lock.
+    ///
+    /// Only for SQLite ([`Store::appends_at_once`]); elsewhere it writes
+    /// nothing and fails.
+    pub async fn append_at_once(
+        &self,
+        entries: &[NewEntry],
+        nodes: &[(NodeId, Hash)],
+        checkpoint: &StoredCheckpoint,
+        projection: Option<&ProjectionChanges>,
+    ) -> Result<(), StoreError> {
+        if !self.appends_at_once() {
+            return Err(StoreError::Corrupt(
+                "an append in one request needs SQLite".into(),
+            ));
+        }
+        let lite = DbBackend::Sqlite;
+        let mut writes = vec![Statement::from_string(lite, "BEGIN IMMEDIATE")];
+        writes.extend(batch_writes(lite, entries, nodes, checkpoint, projection));
+        writes.push(Statement::from_string(lite, "COMMIT"));
+        let pool = self.db.get_sqlite_connection_pool();
+        let mut writer = Writer {
+            conn: pool.acquire().await.map_err(sqlx_error)?,
+            open: true,
+        };
+        let mut outcome = Ok(());
+        for request in combine(lite, writes) {
+            let values = request.values.unwrap_or(sea_orm::Values(Vec::new()));
+            let query = sea_orm::sqlx::query_with(
+                sea_orm::sqlx::AssertSqlSafe(request.sql),
+                sea_query_sqlx::SqlxValues(values),
+            );
+            if let Err(e) = query.execute(&mut *writer.conn).await {
+                outcome = Err(sqlx_error(e));
+                break;
+            }
+        }
+        writer.open = match outcome {
+            Ok(()) => false,
+            // Whatever failed, the transaction may be open: end it here, or
+            // the connection is closed rather than pooled (see `Writer`).
+            Err(_) => match sea_orm::sqlx::query("ROLLBACK")
+                .execute(&mut *writer.conn)
+                .await
+            {
+                Ok(_) => false,
+                // BEGIN itself failed (say, another process held the lock
+                // past the busy timeout).
+                Err(e) => !e.to_string().contains("no transaction is active"),
+            },
+        };
+        outcome
+    }
+}
+
+/// A pooled SQLite connection an append in one request runs on. Dropped
+/// while its transaction may be open (the append failed and could not roll
+/// back, or its future was dropped), it is closed instead of going back to
+/// the pool, and SQLite rolls the transaction back.
+struct Writer {
+    conn: sea_orm::sqlx::pool::PoolConnection<sea_orm::sqlx::Sqlite>,
+    open: bool,
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if self.open {
+            self.conn.close_on_drop();
+        }
+    }
+}
+
+fn sqlx_error(e: sea_orm::sqlx::Error) -> StoreError {
+    StoreError::Db(sea_orm::DbErr::Exec(sea_orm::RuntimeErr::SqlxError(
+        std::sync::Arc::new(e),
+    )))
+}
+
+/// The statements that write a batch: its entries, their new subtree
+/// hashes, the checkpoint covering them, and the projection's changes if
+/// any. The entries go first, so a batch placed on a log that has moved
+/// fails at its first statement (the index is taken).
+fn batch_writes(
+    backend: DbBackend,
+    entries: &[NewEntry],
+    nodes: &[(NodeId, Hash)],
+    checkpoint: &StoredCheckpoint,
+    projection: Option<&ProjectionChanges>,
+) -> Vec<Statement> {
+    let mut writes = Vec::new();
+    for chunk in entries.chunks(INSERT_CHUNK) {
+        let rows = chunk.iter().map(|e| entry::ActiveModel {
+            idx: Set(to_i64(e.index)),
+            statement_id: Set(e.statement_id.clone()),
+            digest: Set(e.digest.0.to_vec()),
+            leaf_hash: Set(e.leaf_hash.0.to_vec()),
+            recorded_at: Set(e.recorded_at.clone()),
+            body: Set(e.body.clone()),
+        });
+        writes.push(entry::Entity::insert_many(rows).build(backend));
+    }
+    for chunk in nodes.chunks(INSERT_CHUNK) {
+        let rows = chunk.iter().map(|(id, hash)| tree_node::ActiveModel {
+            level: Set(i16::from(id.level)),
+            idx: Set(to_i64(id.index)),
+            hash: Set(hash.0.to_vec()),
+        });
+        writes.push(tree_node::Entity::insert_many(rows).build(backend));
+    }
+    writes.push(
+        checkpoint::Entity::insert(checkpoint::ActiveModel {
+            tree_size: Set(to_i64(checkpoint.tree_size)),
+            root_hash: Set(checkpoint.root.0.to_vec()),
+            note: Set(checkpoint.note.clone()),
+            signed_at: Set(checkpoint.signed_at.clone()),
+        })
+        .build(backend),
+    );
+    if let Some(changes) = projection {
+        projection_writes(backend, changes.tree_size, &changes.objects, &mut writes);
+    }
+    writes
 }
 
 /// The statements that write a projection's changes: its changed objects
