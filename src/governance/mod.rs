@@ -281,17 +281,22 @@ impl Shared {
     }
 }
 
-/// The governance rules of one ledger, with its current state.
+/// The governance rules of one ledger, with its current state. A clone
+/// (every request takes one) is one shared reference.
 #[derive(Clone)]
 pub struct Governance {
+    parts: Arc<Parts>,
+}
+
+struct Parts {
     store: Store,
     origin: String,
     shared: Arc<Shared>,
-    hashes: Arc<Mutex<BTreeMap<u64, Hash>>>,
+    hashes: Mutex<BTreeMap<u64, Hash>>,
     /// One state hash is computed at a time: anonymous requests must not
     /// be able to occupy every core.
-    hashing: Arc<tokio::sync::Semaphore>,
-    hashes_computed: Arc<std::sync::atomic::AtomicU64>,
+    hashing: tokio::sync::Semaphore,
+    hashes_computed: std::sync::atomic::AtomicU64,
 }
 
 /// Why the server will not start on a database.
@@ -332,18 +337,20 @@ impl Governance {
         rebuild: bool,
     ) -> Result<Governance, LoadError> {
         let governance = Governance {
-            store,
-            origin: origin.to_owned(),
-            shared: Arc::new(Shared {
-                current: Mutex::new(Arc::new(Folded::default())),
-                snapshots: Mutex::new(BTreeMap::from([(0, Arc::new(Folded::default()))])),
+            parts: Arc::new(Parts {
+                store,
+                origin: origin.to_owned(),
+                shared: Arc::new(Shared {
+                    current: Mutex::new(Arc::new(Folded::default())),
+                    snapshots: Mutex::new(BTreeMap::from([(0, Arc::new(Folded::default()))])),
+                }),
+                hashes: Mutex::new(BTreeMap::new()),
+                hashing: tokio::sync::Semaphore::new(1),
+                hashes_computed: std::sync::atomic::AtomicU64::new(0),
             }),
-            hashes: Arc::new(Mutex::new(BTreeMap::new())),
-            hashing: Arc::new(tokio::sync::Semaphore::new(1)),
-            hashes_computed: Arc::default(),
         };
-        let projection = governance.store.projection().await?;
-        let head = governance.store.head().await?.map_or(0, |h| h.size);
+        let projection = governance.parts.store.projection().await?;
+        let head = governance.parts.store.head().await?.map_or(0, |h| h.size);
         let checked_size = projection.tree_size.unwrap_or(0).min(head);
         let mut replayed = governance
             .fold_up_to(StateFold::new(), checked_size, true)
@@ -369,13 +376,13 @@ impl Governance {
         let fold = governance.fold_up_to(replayed, head, true).await?;
         let mut folded = fold.into_folded();
         folded.state.settle_digests();
-        governance.shared.install(folded);
+        governance.parts.shared.install(folded);
         Ok(governance)
     }
 
     async fn rewrite_projection(&self, replayed: &StateFold) -> Result<(), StoreError> {
         let objects = replayed.changed_objects();
-        let tx = self.store.begin_append().await?;
+        let tx = self.parts.store.begin_append().await?;
         tx.replace_projection(replayed.size(), &objects).await?;
         tx.commit().await
     }
@@ -412,8 +419,8 @@ impl Governance {
 
     /// The current state, caught up with entries other servers appended.
     pub async fn current(&self) -> Result<Arc<Folded>, StoreError> {
-        let snapshot = self.shared.snapshot();
-        let head = self.store.head().await?.map_or(0, |h| h.size);
+        let snapshot = self.parts.shared.snapshot();
+        let head = self.parts.store.head().await?.map_or(0, |h| h.size);
         if head <= snapshot.size {
             return Ok(snapshot);
         }
@@ -421,7 +428,7 @@ impl Governance {
             .fold_up_to(StateFold::from((*snapshot).clone()), head, true)
             .await?;
         let folded = fold.into_folded();
-        self.shared.install(folded.clone());
+        self.parts.shared.install(folded.clone());
         Ok(Arc::new(folded))
     }
 
@@ -449,18 +456,22 @@ impl Governance {
             // Stop at each snapshot mark, so the snapshot is exact.
             let next_mark = (fold.size() / SNAPSHOT_EVERY + 1) * SNAPSHOT_EVERY;
             let until = size.min(next_mark).min(fold.size() + MAX_BATCH as u64);
-            let rows = self.store.entries(fold.size(), until - fold.size()).await?;
+            let rows = self
+                .parts
+                .store
+                .entries(fold.size(), until - fold.size())
+                .await?;
             if rows.is_empty() {
                 break;
             }
-            let origin = self.origin.clone();
+            let origin = self.parts.origin.clone();
             fold = tokio::task::spawn_blocking(move || {
                 fold_stored(&mut fold, &origin, &rows).map(|()| fold)
             })
             .await
             .map_err(|e| StoreError::Corrupt(e.to_string()))??;
             if remember && fold.size().is_multiple_of(SNAPSHOT_EVERY) {
-                self.shared.remember(Arc::new(fold.folded.clone()));
+                self.parts.shared.remember(Arc::new(fold.folded.clone()));
             }
         }
         Ok(fold)
@@ -473,7 +484,7 @@ impl Governance {
         if size == current.size {
             return Ok(current);
         }
-        let start = self.shared.before(size).unwrap_or_default();
+        let start = self.parts.shared.before(size).unwrap_or_default();
         if start.size == size {
             return Ok(start);
         }
@@ -490,26 +501,27 @@ impl Governance {
     /// requests can hold more than one core; requests for the current size
     /// wait for it and share its result.
     pub async fn state_hash(&self, size: u64) -> Result<Hash, StateHashError> {
-        if let Some(hash) = lock(&self.hashes).get(&size) {
+        if let Some(hash) = lock(&self.parts.hashes).get(&size) {
             return Ok(*hash);
         }
         let is_current = size == self.current().await?.size;
         let _permit = if is_current {
-            self.hashing.acquire().await.ok()
+            self.parts.hashing.acquire().await.ok()
         } else {
-            self.hashing.try_acquire().ok()
+            self.parts.hashing.try_acquire().ok()
         }
         .ok_or(StateHashError::Busy)?;
-        if let Some(hash) = lock(&self.hashes).get(&size) {
+        if let Some(hash) = lock(&self.parts.hashes).get(&size) {
             return Ok(*hash);
         }
         let folded = self.state_at(size).await?;
         let hash = tokio::task::spawn_blocking(move || folded.state.hash())
             .await
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.hashes_computed
+        self.parts
+            .hashes_computed
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let mut hashes = lock(&self.hashes);
+        let mut hashes = lock(&self.parts.hashes);
         if hashes.len() >= HASH_CACHE {
             hashes.pop_first();
         }
@@ -519,7 +531,8 @@ impl Governance {
 
     /// How many state hashes this process has computed (each is remembered).
     pub fn hashes_computed(&self) -> u64 {
-        self.hashes_computed
+        self.parts
+            .hashes_computed
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 }
@@ -563,14 +576,14 @@ impl Governance {
     /// installs itself as the current state.
     fn fold_from(&self, snapshot: &Folded) -> StateFold {
         let mut fold = StateFold::from(snapshot.clone());
-        fold.owner = Some(self.shared.clone());
+        fold.owner = Some(self.parts.shared.clone());
         fold
     }
 }
 
 impl Rules for Governance {
     fn resume(&self, size: u64) -> Option<Box<dyn BatchFold>> {
-        let snapshot = self.shared.snapshot();
+        let snapshot = self.parts.shared.snapshot();
         (snapshot.size == size).then(|| Box::new(self.fold_from(&snapshot)) as Box<dyn BatchFold>)
     }
 
@@ -580,7 +593,7 @@ impl Rules for Governance {
         size: u64,
     ) -> BoxFuture<'a, Result<Box<dyn BatchFold>, LedgerError>> {
         Box::pin(async move {
-            let snapshot = self.shared.snapshot();
+            let snapshot = self.parts.shared.snapshot();
             if snapshot.size > size {
                 return Err(StoreError::Corrupt(format!(
                     "the governance state covers {} entries but the log has {size}",
@@ -598,7 +611,7 @@ impl Rules for Governance {
                         StoreError::Corrupt(format!("entry {} is missing", fold.size())).into(),
                     );
                 }
-                fold_stored(&mut fold, &self.origin, &rows)?;
+                fold_stored(&mut fold, &self.parts.origin, &rows)?;
             }
             Ok(Box::new(fold) as Box<dyn BatchFold>)
         })

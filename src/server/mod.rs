@@ -18,10 +18,14 @@ use crate::ledger::Ledger;
 
 pub use self::limits::Limits;
 
-/// What every handler can reach: the log, its governance state and the
-/// server's settings.
+/// What every handler can reach: the log, its governance state, the
+/// signing desk and the server's settings. A clone (every request takes a
+/// few) is one shared reference; the parts are reached through it.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppParts>);
+
+/// The parts of an [`AppState`].
+pub struct AppParts {
     /// The log.
     pub ledger: Ledger,
     /// The governance rules and state.
@@ -29,7 +33,15 @@ pub struct AppState {
     /// Drafts at the signing desk.
     pub desk: Desk,
     /// How the server is set up.
-    pub config: Arc<ServerConfig>,
+    pub config: ServerConfig,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
 }
 
 impl AppState {
@@ -40,12 +52,12 @@ impl AppState {
 
     /// The application with `config`.
     pub fn with_config(ledger: Ledger, governance: Governance, config: ServerConfig) -> AppState {
-        AppState {
+        AppState(Arc::new(AppParts {
             desk: Desk::new(ledger.clone(), governance.clone(), config.desk.clone()),
             ledger,
             governance,
-            config: Arc::new(config),
-        }
+            config,
+        }))
     }
 }
 
