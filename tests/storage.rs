@@ -398,6 +398,70 @@ async fn a_batch_placed_on_a_head_that_moved_is_placed_again_on_the_new_one() {
     .await;
 }
 
+/// Rows in each log table, and the head: what a refused write must leave
+/// as it was.
+async fn log_rows(store: &Store) -> (Vec<i64>, Option<u64>) {
+    let mut counts = Vec::new();
+    for table in ["entries", "tree_nodes", "checkpoints", "governance_objects"] {
+        let row = store
+            .connection()
+            .query_one_raw(sea_orm::Statement::from_string(
+                store.connection().get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        counts.push(row.try_get::<i64>("", "n").unwrap());
+    }
+    (counts, store.head().await.unwrap().map(|h| h.size))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_append_in_one_request_that_fails_writes_nothing_and_holds_no_lock() {
+    on_each_backend(|db| async move {
+        let app = open_app(&db).await;
+        write_genesis(&app.ledger).await;
+        append(&app.ledger, "once-1").await;
+        let store = Store::open(&db.url).await.unwrap();
+        let before = log_rows(&store).await;
+        let head = store.head().await.unwrap().unwrap();
+        let stored = store.entry(1).await.unwrap().unwrap();
+        let checkpoint = prasasti::store::StoredCheckpoint {
+            tree_size: head.size + 1,
+            root: head.last_leaf,
+            note: "not a note".into(),
+            signed_at: head.last_recorded_at.clone(),
+        };
+        let entry = |index: u64, id: &str| prasasti::store::NewEntry {
+            index,
+            statement_id: id.into(),
+            digest: stored.digest,
+            leaf_hash: stored.leaf_hash,
+            recorded_at: head.last_recorded_at.clone(),
+            body: stored.body.clone(),
+        };
+        // An index another append took, then a statement id already in
+        // the log: each refused at the first statement.
+        for attempt in [entry(1, "once-new"), entry(head.size, "once-1")] {
+            let refused = store
+                .append_at_once(&[attempt], &[], &checkpoint, None)
+                .await;
+            assert!(refused.is_err(), "{}: written", db.name);
+            assert_eq!(log_rows(&store).await, before, "{}", db.name);
+        }
+        // PostgreSQL takes no append in one request at all.
+        assert_eq!(store.appends_at_once(), db.name == "sqlite");
+        // No connection was left holding the write lock: appends go on
+        // (a held lock would keep them waiting for the busy timeout).
+        let appended = tokio::time::timeout(Duration::from_secs(10), append(&app.ledger, "once-2"))
+            .await
+            .expect("the write lock is free");
+        assert_eq!(appended, (head.size, true));
+    })
+    .await;
+}
+
 /// Acknowledged entries: (index, statement id).
 type Acked = Arc<Mutex<Vec<(u64, String)>>>;
 
