@@ -445,7 +445,12 @@ async fn an_append_in_one_request_that_fails_writes_nothing_and_holds_no_lock() 
         // the log: each refused at the first statement.
         for attempt in [entry(1, "once-new"), entry(head.size, "once-1")] {
             let refused = store
-                .append_at_once(&[attempt], &[], &checkpoint, None)
+                .append_at_once(&prasasti::store::BatchWrite {
+                    entries: &[attempt],
+                    nodes: &[],
+                    checkpoint: &checkpoint,
+                    projection: None,
+                })
                 .await;
             assert!(refused.is_err(), "{}: written", db.name);
             assert_eq!(log_rows(&store).await, before, "{}", db.name);

@@ -14,7 +14,7 @@ use super::entry::{self, Entry, RecordedAt, format_time};
 use super::rules::{BatchFold, Refusal};
 use super::statement::{self, VerifiedEnvelope};
 use super::{Appended, Inner, LedgerError, MAX_BATCH};
-use crate::store::{AppendTx, NewEntry, StoreError, StoredCheckpoint};
+use crate::store::{AppendTx, BatchWrite, NewEntry, StoreError, StoredCheckpoint};
 use crate::tlog::checkpoint::Checkpoint;
 use crate::tlog::hash::{CompactRange, Hash, NodeId};
 use crate::tlog::proof::{self, ProofError};
@@ -111,7 +111,13 @@ impl Inner {
             if !tx.has_checkpoint(size).await? {
                 let range = compact_range(&tx, size).await?;
                 let checkpoint = self.sign_checkpoint(size, range.root())?;
-                tx.insert(&[], &[], &checkpoint, None).await?;
+                tx.insert(&BatchWrite {
+                    entries: &[],
+                    nodes: &[],
+                    checkpoint: &checkpoint,
+                    projection: None,
+                })
+                .await?;
                 tx.commit().await?;
             }
             Ok(())
@@ -376,17 +382,18 @@ impl Inner {
         } else {
             let checkpoint = self.sign_checkpoint(edge.range.size(), edge.range.root())?;
             let projection = fold.as_mut().map(|f| f.projection());
-            let projection = projection.as_ref();
+            let batch = BatchWrite {
+                entries: &entries,
+                nodes: &nodes,
+                checkpoint: &checkpoint,
+                projection: projection.as_ref(),
+            };
             match tx {
                 Some(tx) => {
-                    tx.insert(&entries, &nodes, &checkpoint, projection).await?;
+                    tx.insert(&batch).await?;
                     tx.commit().await?;
                 }
-                None => {
-                    self.store
-                        .append_at_once(&entries, &nodes, &checkpoint, projection)
-                        .await?;
-                }
+                None => self.store.append_at_once(&batch).await?,
             }
             *self
                 .edge

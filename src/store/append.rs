@@ -92,22 +92,12 @@ impl AppendTx {
             .is_some())
     }
 
-    /// Inserts entries, their new subtree hashes and the checkpoint covering
-    /// them, and writes the projection's changes if any, all in one request
-    /// to the database when the values allow (see `combine`): one round
-    /// trip a batch rather than one a table.
-    pub async fn insert(
-        &self,
-        entries: &[NewEntry],
-        nodes: &[(NodeId, Hash)],
-        checkpoint: &StoredCheckpoint,
-        projection: Option<&ProjectionChanges>,
-    ) -> Result<(), StoreError> {
+    /// Writes a batch, all in one request to the database when the values
+    /// allow (see `combine`): one round trip a batch rather than one a
+    /// table.
+    pub async fn insert(&self, batch: &BatchWrite<'_>) -> Result<(), StoreError> {
         let backend = self.tx.get_database_backend();
-        self.execute(batch_writes(
-            backend, entries, nodes, checkpoint, projection,
-        ))
-        .await
+        self.execute(batch.statements(backend)).await
     }
 
     /// Runs statements in order, as few requests as the values allow (see
@@ -167,21 +157,15 @@ impl Store {
     ///
     /// Only for SQLite ([`Store::appends_at_once`]); elsewhere it writes
     /// nothing and fails.
-    pub async fn append_at_once(
-        &self,
-        entries: &[NewEntry],
-        nodes: &[(NodeId, Hash)],
-        checkpoint: &StoredCheckpoint,
-        projection: Option<&ProjectionChanges>,
-    ) -> Result<(), StoreError> {
+    pub async fn append_at_once(&self, batch: &BatchWrite<'_>) -> Result<(), StoreError> {
         if !self.appends_at_once() {
-            return Err(StoreError::Corrupt(
-                "an append in one request needs SQLite".into(),
+            return Err(StoreError::Unsupported(
+                "an append in one request needs SQLite",
             ));
         }
         let lite = DbBackend::Sqlite;
         let mut writes = vec![Statement::from_string(lite, "BEGIN IMMEDIATE")];
-        writes.extend(batch_writes(lite, entries, nodes, checkpoint, projection));
+        writes.extend(batch.statements(lite));
         writes.push(Statement::from_string(lite, "COMMIT"));
         let pool = self.db.get_sqlite_connection_pool();
         let mut writer = Writer {
@@ -241,50 +225,59 @@ fn sqlx_error(e: sea_orm::sqlx::Error) -> StoreError {
     )))
 }
 
-/// The statements that write a batch: its entries, their new subtree
-/// hashes, the checkpoint covering them, and the projection's changes if
-/// any. The entries go first, so a batch placed on a log that has moved
-/// fails at its first statement (the index is taken).
-fn batch_writes(
-    backend: DbBackend,
-    entries: &[NewEntry],
-    nodes: &[(NodeId, Hash)],
-    checkpoint: &StoredCheckpoint,
-    projection: Option<&ProjectionChanges>,
-) -> Vec<Statement> {
-    let mut writes = Vec::new();
-    for chunk in entries.chunks(INSERT_CHUNK) {
-        let rows = chunk.iter().map(|e| entry::ActiveModel {
-            idx: Set(to_i64(e.index)),
-            statement_id: Set(e.statement_id.clone()),
-            digest: Set(e.digest.0.to_vec()),
-            leaf_hash: Set(e.leaf_hash.0.to_vec()),
-            recorded_at: Set(e.recorded_at.clone()),
-            body: Set(e.body.clone()),
-        });
-        writes.push(entry::Entity::insert_many(rows).build(backend));
+/// What one append writes: new entries, their new subtree hashes, the
+/// checkpoint covering them, and the projection's changes if any.
+pub struct BatchWrite<'a> {
+    /// The new entries, in index order.
+    pub entries: &'a [NewEntry],
+    /// The subtree hashes the entries complete.
+    pub nodes: &'a [(NodeId, Hash)],
+    /// The checkpoint covering the log with the entries.
+    pub checkpoint: &'a StoredCheckpoint,
+    /// What the entries changed in the projection.
+    pub projection: Option<&'a ProjectionChanges>,
+}
+
+impl BatchWrite<'_> {
+    /// The statements that write the batch. The entries go first, so a
+    /// batch placed on a log that has moved fails at its first statement
+    /// (the index is taken).
+    fn statements(&self, backend: DbBackend) -> Vec<Statement> {
+        let mut writes = Vec::new();
+        for chunk in self.entries.chunks(INSERT_CHUNK) {
+            let rows = chunk.iter().map(|e| entry::ActiveModel {
+                idx: Set(to_i64(e.index)),
+                statement_id: Set(e.statement_id.clone()),
+                digest: Set(e.digest.0.to_vec()),
+                leaf_hash: Set(e.leaf_hash.0.to_vec()),
+                recorded_at: Set(e.recorded_at.clone()),
+                body: Set(e.body.clone()),
+            });
+            writes.push(entry::Entity::insert_many(rows).build(backend));
+        }
+        for chunk in self.nodes.chunks(INSERT_CHUNK) {
+            let rows = chunk.iter().map(|(id, hash)| tree_node::ActiveModel {
+                level: Set(i16::from(id.level)),
+                idx: Set(to_i64(id.index)),
+                hash: Set(hash.0.to_vec()),
+            });
+            writes.push(tree_node::Entity::insert_many(rows).build(backend));
+        }
+        let checkpoint = self.checkpoint;
+        writes.push(
+            checkpoint::Entity::insert(checkpoint::ActiveModel {
+                tree_size: Set(to_i64(checkpoint.tree_size)),
+                root_hash: Set(checkpoint.root.0.to_vec()),
+                note: Set(checkpoint.note.clone()),
+                signed_at: Set(checkpoint.signed_at.clone()),
+            })
+            .build(backend),
+        );
+        if let Some(changes) = self.projection {
+            projection_writes(backend, changes.tree_size, &changes.objects, &mut writes);
+        }
+        writes
     }
-    for chunk in nodes.chunks(INSERT_CHUNK) {
-        let rows = chunk.iter().map(|(id, hash)| tree_node::ActiveModel {
-            level: Set(i16::from(id.level)),
-            idx: Set(to_i64(id.index)),
-            hash: Set(hash.0.to_vec()),
-        });
-        writes.push(tree_node::Entity::insert_many(rows).build(backend));
-    }
-    writes.push(
-        checkpoint::Entity::insert(checkpoint::ActiveModel {
-            tree_size: Set(to_i64(checkpoint.tree_size)),
-            root_hash: Set(checkpoint.root.0.to_vec()),
-            note: Set(checkpoint.note.clone()),
-            signed_at: Set(checkpoint.signed_at.clone()),
-        })
-        .build(backend),
-    );
-    if let Some(changes) = projection {
-        projection_writes(backend, changes.tree_size, &changes.objects, &mut writes);
-    }
-    writes
 }
 
 /// The statements that write a projection's changes: its changed objects

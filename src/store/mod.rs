@@ -7,7 +7,7 @@ mod drafts;
 pub mod entities;
 mod witness;
 
-pub use self::append::AppendTx;
+pub use self::append::{AppendTx, BatchWrite};
 pub use self::drafts::{DraftFilter, DraftRow};
 pub use self::witness::WitnessHead;
 
@@ -36,6 +36,10 @@ pub enum StoreError {
     /// that is not 32 bytes): the database was changed behind our back.
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// This database cannot do what was asked (the caller should have
+    /// asked first).
+    #[error("not on this database: {0}")]
+    Unsupported(&'static str),
     /// The database URL is not one prasasti can use.
     #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
