@@ -977,6 +977,9 @@ async fn metrics_count_appends_refusals_and_requests_in_prometheus_text() {
     // The registry is the process's: other tests count too.
     assert!(value("prasasti_entries_appended_total ") >= 4.0);
     assert!(value("prasasti_append_batches_total ") >= 1.0);
+    // The refused statement came after batches on a head this process
+    // knew: its batch went the usual way.
+    assert!(value("prasasti_append_fallbacks_total ") >= 1.0);
     assert!(value("prasasti_tree_size ") >= 1.0);
     assert!(value("prasasti_refusals_total{code=\"unauthorized_signer\"} ") >= 1.0);
     assert!(value("prasasti_refusals_total{code=\"invalid_signature\"} ") >= 1.0);
@@ -987,6 +990,16 @@ async fn metrics_count_appends_refusals_and_requests_in_prometheus_text() {
             "prasasti_http_requests_total{method=\"POST\",route=\"/api/v1/entries\",status=\"201\"} "
         ) >= 3.0
     );
+    // Every metric is documented in the README's table.
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for name in text.lines().filter_map(|l| l.strip_prefix("# TYPE ")) {
+        let name = name.split(' ').next().unwrap();
+        assert!(
+            readme.contains(&format!("`{name}`")) || readme.contains(&format!("`{name}{{")),
+            "{name} is not in README.md"
+        );
+    }
     // Every metric is announced with HELP and TYPE.
     for line in text.lines().filter(|l| !l.starts_with('#')) {
         let name = line.split(['{', ' ']).next().unwrap();
