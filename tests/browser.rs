@@ -26,12 +26,16 @@ use serde_json::{Value, json};
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
-/// A chromedriver process and one browser session in it.
+/// A chromedriver process and one browser session in it. Dropped, it ends
+/// the session (chromedriver then closes its Chromium, which killing
+/// chromedriver alone would leave running), stops chromedriver and removes
+/// the browser's profile.
 pub(crate) struct Browser {
     driver: Child,
     base: String,
     session: String,
     client: reqwest::Client,
+    _profile: tempfile::TempDir,
 }
 
 impl Browser {
@@ -68,13 +72,13 @@ impl Browser {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let profile = tempfile::tempdir().unwrap().keep();
+        let profile = tempfile::tempdir().unwrap();
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": CHROMIUM,
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                         "--window-size=1280,1600", format!("--user-data-dir={}", profile.display())],
+                         "--window-size=1280,1600", format!("--user-data-dir={}", profile.path().display())],
             },
         }}});
         let answer: Value = client
@@ -95,6 +99,7 @@ impl Browser {
             base,
             session,
             client,
+            _profile: profile,
         })
     }
 
@@ -238,8 +243,29 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        end_session(&self.base, &self.session);
         self.driver.kill().ok();
         self.driver.wait().ok();
+    }
+}
+
+/// `DELETE /session/{session}` to chromedriver at `base`, waiting for its
+/// answer (Chromium has closed by then). Blocking and best-effort: it runs
+/// in `drop`, where nothing can be awaited or reported.
+fn end_session(base: &str, session: &str) {
+    use std::io::{Read, Write};
+    let Some(address) = base.strip_prefix("http://") else {
+        return;
+    };
+    let Ok(mut stream) = std::net::TcpStream::connect(address) else {
+        return;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(20)));
+    let request = format!(
+        "DELETE /session/{session} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    if stream.write_all(request.as_bytes()).is_ok() {
+        let _ = stream.read_to_end(&mut Vec::new());
     }
 }
 
