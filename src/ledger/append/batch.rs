@@ -162,9 +162,9 @@ impl Inner {
     }
 
     /// One attempt at appending a batch in one transaction with one
-    /// checkpoint: where the database allows, in one request on the head
-    /// this process last left; else, or if that fails, under the lock with
-    /// the head read.
+    /// checkpoint: on the head this process last left, without reading it
+    /// (on SQLite in one request); else, or if that fails, under the lock
+    /// with the head read.
     pub(super) async fn try_append_batch(
         &self,
         batch: &[Submission],
@@ -176,10 +176,16 @@ impl Inner {
             // already in the log that the rules accept again is caught by
             // the database: both are decided the usual way.
             if placed.all_new() {
-                match self.commit(placed, None).await {
+                // SQLite takes the whole append in one request; PostgreSQL
+                // in a transaction under the lock, still without the read.
+                let tx = match self.store.appends_at_once() {
+                    true => None,
+                    false => Some(self.store.begin_append().await?),
+                };
+                match self.commit(placed, tx).await {
                     Ok(committed) => return Ok(committed),
                     Err(e) => {
-                        tracing::debug!(error = %e, "append in one request failed; appending with the head read");
+                        tracing::debug!(error = %e, "append on the known head failed; appending with the head read");
                     }
                 }
             }
@@ -202,12 +208,9 @@ impl Inner {
 
     /// Where the next batch starts if nothing has changed since this
     /// process's last batch: its edge and its rules' state, with no read.
-    /// `None` where the database cannot take an append in one request, or
-    /// the rules' state is elsewhere.
+    /// `None` before this process's first batch, or where the rules' state
+    /// is elsewhere.
     fn start_from_memory(&self) -> Option<Start> {
-        if !self.store.appends_at_once() {
-            return None;
-        }
         let edge = self.edge()?;
         let fold = match &self.rules {
             Some(rules) => Some(rules.resume(edge.range.size())?),
@@ -347,7 +350,8 @@ impl Inner {
     }
 
     /// Commits a placed batch: in the transaction `tx` when given, else in
-    /// one request that fails if the log has moved since the batch's start.
+    /// one request. A batch started from memory fails either way, writing
+    /// nothing, if the log has moved since: its first index is taken.
     async fn commit(&self, placed: Placed, tx: Option<AppendTx>) -> Result<Committed, LedgerError> {
         let Placed {
             size,
