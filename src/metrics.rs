@@ -134,10 +134,10 @@ pub struct Metrics {
     pub entries_appended: AtomicU64,
     /// Batches committed.
     pub batches: AtomicU64,
-    /// Batches that could not be appended in one request on the head this
-    /// process last left (another process appended, a statement was
-    /// already in the log, or a submission was refused) and were appended
-    /// with the head read under the lock.
+    /// Batches that could not be appended on the head this process last
+    /// left (another process appended, a statement was already in the
+    /// log, or a submission was refused) and were appended with the head
+    /// read under the lock.
     pub append_fallbacks: AtomicU64,
     /// Entries per batch (submissions taken together).
     pub batch_size: Histogram,
@@ -204,7 +204,7 @@ impl Metrics {
         scalar(
             "prasasti_append_fallbacks_total",
             "counter",
-            "Batches appended with the head read under the lock after the append in one request could not serve (another process appended, a statement was already in the log, or a submission was refused).",
+            "Batches appended with the head read under the lock after the append on the head this process left could not serve (another process appended, a statement was already in the log, or a submission was refused).",
             &self.append_fallbacks,
         );
         scalar(
